@@ -8,7 +8,7 @@ ws_need() {
   for pair in \
       "cmd:autoreconf:autoconf" "cmd:automake:automake" "cmd:libtoolize:libtool" \
       "cmd:pkg-config:pkg-config" "cmd:gcc:gcc" "cmd:g++:g++" "cmd:make:make" \
-      "pc:nspr:libnspr4-dev" "pc:nss:libnss3-dev" "pc:zlib:zlib1g-dev" "pc:check:check" \
+      "pc:nspr:libnspr4-dev" "pc:liburiparser:liburiparser-dev" "pc:libidn2:libidn2-dev" "pc:nss:libnss3-dev" "pc:zlib:zlib1g-dev" "pc:check:check" \
       "cmd:certutil:libnss3-tools" "cmd:node:nodejs" "cmd:npm:npm" \
       "py:websockets:python3-websockets" ; do
     kind=${pair%%:*}; rest=${pair#*:}; what=${rest%%:*}; pkg=${rest#*:}
