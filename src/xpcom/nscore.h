@@ -56,9 +56,12 @@ typedef int32_t PRInt32;
 typedef uint32_t PRUint32;
 typedef int64_t PRInt64;
 typedef uint64_t PRUint64;
-#ifdef __cplusplus
-typedef char16_t PRUnichar;
-#else
+/* NSPR's prtypes.h defines PRUnichar as PRUint16 unless __PRUNICHAR__ is
+ * set. Gecko's is char16_t; in C both are unsigned short, in C++ they are
+ * distinct types, so whichever header comes first wins and the other
+ * stands back. */
+#ifndef __PRUNICHAR__
+#define __PRUNICHAR__
 typedef char16_t PRUnichar;
 #endif
 
