@@ -29,6 +29,37 @@ class nsITimer;
 #else
 typedef struct nsIEventTarget nsIEventTarget;
 typedef struct nsITimer nsITimer;
+
+/*
+ * C spellings of natives that the generated nsIEventTarget.h, nsIThread.h
+ * and nsITimer.h use but only C++ defines. The generated C headers declare
+ * each such native as an opaque struct unless XPCOM_FWD_<name> is already
+ * defined; this header defines the real types and those guards, so include
+ * it before them when compiling C.
+ *
+ * already_AddRefed<nsIRunnable> is passed by invisible reference: the C slot
+ * receives a pointer to this one-pointer struct. The callee takes the
+ * reference and sets mRawPtr to NULL; on failure it releases the event
+ * (this runtime never leaks it, unlike Gecko's documented behaviour).
+ */
+#ifndef XPCOM_DEF_already_AddRefed_nsIRunnable
+#define XPCOM_DEF_already_AddRefed_nsIRunnable
+#define XPCOM_FWD_already_AddRefed_nsIRunnable
+struct already_AddRefed_nsIRunnable {
+  nsIRunnable *mRawPtr;
+};
+typedef struct already_AddRefed_nsIRunnable already_AddRefed_nsIRunnable;
+#endif
+/* nsITimer.idl's function-pointer natives (a C++ typedef there). */
+#ifndef XPCOM_FWD_nsTimerCallbackFunc
+#define XPCOM_FWD_nsTimerCallbackFunc
+typedef void (*nsTimerCallbackFunc)(nsITimer *aTimer, void *aClosure);
+#endif
+#ifndef XPCOM_FWD_nsTimerNameCallbackFunc
+#define XPCOM_FWD_nsTimerNameCallbackFunc
+typedef void (*nsTimerNameCallbackFunc)(nsITimer *aTimer, void *aClosure,
+                                        char *aBuf, size_t aLen);
+#endif
 #endif
 
 XPCOM_BEGIN_DECLS
