@@ -1,0 +1,660 @@
+/*
+ * test_threads.c — event queues and threads: dispatch from many threads,
+ * FIFO order, synchronous dispatch (also nested), shutdown semantics,
+ * dispatch after shutdown, the pollable event, attached threads, the thread
+ * manager service.
+ */
+#include "svc_test_util.h"
+#include "nsIThreadManager.h"
+
+#include <prio.h>
+
+static void setup(void) { svc_init(); }
+static void teardown(void) { svc_shutdown(); }
+
+static nsIEventTarget *as_target(nsIThread *t) { return (nsIEventTarget *)t; }
+
+/* ---- main thread ----------------------------------------------------- */
+
+START_TEST(test_main_thread_identity)
+{
+  nsIThread *main = NULL, *cur = NULL;
+  ck_assert_uint_eq(NS_GetMainThread(&main), NS_OK);
+  ck_assert_uint_eq(NS_GetCurrentThread(&cur), NS_OK);
+  ck_assert_ptr_eq(main, cur);
+  ck_assert(NS_IsMainThread());
+  bool on = false;
+  ck_assert_uint_eq(nsIThread_IsOnCurrentThread(main, &on), NS_OK);
+  ck_assert(on);
+  PRThread *pr = NULL;
+  ck_assert_uint_eq(nsIThread_GetPRThread(main, &pr), NS_OK);
+  ck_assert_ptr_eq(pr, PR_GetCurrentThread());
+  /* QI: the thread is an nsIEventTarget and an nsIThread, one identity. */
+  nsIEventTarget *et = NULL;
+  ck_assert_uint_eq(nsIThread_QueryInterface(main, &nsIEventTarget_IID,
+                                             (void **)&et), NS_OK);
+  ck_assert_ptr_eq((void *)et, (void *)main);
+  NS_RELEASE(et);
+  /* The main thread cannot be shut down through nsIThread. */
+  ck_assert_uint_eq(nsIThread_Shutdown(main), NS_ERROR_UNEXPECTED);
+  NS_RELEASE(main);
+  NS_RELEASE(cur);
+}
+END_TEST
+
+/* ---- FIFO on the main thread ------------------------------------------ */
+
+typedef struct order_rec {
+  int *log;
+  atomic_int *n;
+  int value;
+} order_rec;
+
+static void order_run(void *arg) {
+  order_rec *r = arg;
+  r->log[atomic_fetch_add(r->n, 1)] = r->value;
+  free(r);
+}
+
+START_TEST(test_fifo_main)
+{
+  int log[50];
+  atomic_int n = 0;
+  nsIThread *main = NULL;
+  ck_assert_uint_eq(NS_GetMainThread(&main), NS_OK);
+  for (int i = 0; i < 50; i++) {
+    order_rec *r = malloc(sizeof *r);
+    *r = (order_rec){log, &n, i};
+    ck_assert_uint_eq(xpcom_dispatch_fn(as_target(main), order_run, r, free),
+                      NS_OK);
+  }
+  bool pending = false;
+  ck_assert_uint_eq(nsIThread_HasPendingEvents(main, &pending), NS_OK);
+  ck_assert(pending);
+  ck_assert_uint_eq(NS_ProcessPendingEvents(NULL), NS_OK);
+  ck_assert_int_eq(atomic_load(&n), 50);
+  for (int i = 0; i < 50; i++)
+    ck_assert_int_eq(log[i], i);
+  ck_assert_uint_eq(nsIThread_HasPendingEvents(main, &pending), NS_OK);
+  ck_assert(!pending);
+  NS_RELEASE(main);
+}
+END_TEST
+
+/* ---- many producers, one consumer thread -------------------------------- */
+
+#define PRODUCERS 8
+#define PER_PRODUCER 500
+
+typedef struct consumer_state {
+  int last[PRODUCERS];
+  atomic_int total;
+  atomic_bool out_of_order;
+  PRThread *expected_thread;
+  atomic_bool wrong_thread;
+} consumer_state;
+
+typedef struct item {
+  consumer_state *st;
+  int producer, seq;
+} item;
+
+static void item_run(void *arg) {
+  item *it = arg;
+  consumer_state *st = it->st;
+  if (it->seq != st->last[it->producer] + 1)
+    atomic_store(&st->out_of_order, true);
+  st->last[it->producer] = it->seq;
+  if (st->expected_thread && PR_GetCurrentThread() != st->expected_thread)
+    atomic_store(&st->wrong_thread, true);
+  atomic_fetch_add(&st->total, 1);
+  free(it);
+}
+
+typedef struct producer_arg {
+  nsIEventTarget *target;
+  consumer_state *st;
+  int id;
+  atomic_int failures;
+} producer_arg;
+
+static void producer_main(void *arg) {
+  producer_arg *p = arg;
+  for (int i = 0; i < PER_PRODUCER; i++) {
+    item *it = malloc(sizeof *it);
+    *it = (item){p->st, p->id, i};
+    if (NS_FAILED(xpcom_dispatch_fn(p->target, item_run, it, free))) {
+      free(it);
+      atomic_fetch_add(&p->failures, 1);
+    }
+  }
+}
+
+START_TEST(test_dispatch_from_many_threads)
+{
+  nsIThread *worker = NULL;
+  ck_assert_uint_eq(NS_NewThread(&worker, NULL, 0), NS_OK);
+  consumer_state st;
+  memset(&st, 0, sizeof st);
+  for (int i = 0; i < PRODUCERS; i++)
+    st.last[i] = -1;
+  ck_assert_uint_eq(nsIThread_GetPRThread(worker, &st.expected_thread), NS_OK);
+
+  producer_arg args[PRODUCERS];
+  PRThread *threads[PRODUCERS];
+  for (int i = 0; i < PRODUCERS; i++) {
+    args[i] = (producer_arg){as_target(worker), &st, i, 0};
+    threads[i] = PR_CreateThread(PR_USER_THREAD, producer_main, &args[i],
+                                 PR_PRIORITY_NORMAL, PR_GLOBAL_THREAD,
+                                 PR_JOINABLE_THREAD, 0);
+    ck_assert_ptr_nonnull(threads[i]);
+  }
+  for (int i = 0; i < PRODUCERS; i++) {
+    PR_JoinThread(threads[i]);
+    ck_assert_int_eq(atomic_load(&args[i].failures), 0);
+  }
+  /* Shutdown runs whatever is still queued before joining. */
+  ck_assert_uint_eq(nsIThread_Shutdown(worker), NS_OK);
+  ck_assert_int_eq(atomic_load(&st.total), PRODUCERS * PER_PRODUCER);
+  ck_assert(!atomic_load(&st.out_of_order));
+  ck_assert(!atomic_load(&st.wrong_thread));
+  /* A second Shutdown is harmless. */
+  ck_assert_uint_eq(nsIThread_Shutdown(worker), NS_OK);
+  NS_RELEASE(worker);
+}
+END_TEST
+
+/* ---- synchronous dispatch ------------------------------------------------- */
+
+typedef struct sync_probe {
+  PRThread *ran_on;
+  atomic_bool ran;
+  nsIThread *back_to; /* if set: sync-dispatch to it from the event */
+  atomic_bool nested_ran;
+  nsresult nested_rv;
+} sync_probe;
+
+static void nested_run(void *arg) {
+  atomic_store(&((sync_probe *)arg)->nested_ran, true);
+}
+
+static void sync_run(void *arg) {
+  sync_probe *p = arg;
+  p->ran_on = PR_GetCurrentThread();
+  if (p->back_to) {
+    nsIRunnable *r = xpcom_runnable_new(nested_run, p, NULL);
+    p->nested_rv = nsIThread_DispatchFromScript(p->back_to, r,
+                                                nsIEventTarget_DISPATCH_SYNC);
+    NS_RELEASE(r);
+  }
+  atomic_store(&p->ran, true);
+}
+
+START_TEST(test_sync_dispatch)
+{
+  nsIThread *worker = NULL;
+  ck_assert_uint_eq(NS_NewThread(&worker, NULL, 0), NS_OK);
+  PRThread *worker_pr = NULL;
+  ck_assert_uint_eq(nsIThread_GetPRThread(worker, &worker_pr), NS_OK);
+
+  sync_probe p;
+  memset(&p, 0, sizeof p);
+  nsIRunnable *r = xpcom_runnable_new(sync_run, &p, NULL);
+  ck_assert_uint_eq(nsIThread_DispatchFromScript(worker, r,
+                                                 nsIEventTarget_DISPATCH_SYNC),
+                    NS_OK);
+  ck_assert(atomic_load(&p.ran)); /* returned only after running */
+  ck_assert_ptr_eq(p.ran_on, worker_pr);
+  NS_RELEASE(r);
+
+  /* The event sync-dispatches back to us while we wait for it: our queue
+   * is spun during the wait, so this does not deadlock. */
+  nsIThread *main = NULL;
+  ck_assert_uint_eq(NS_GetMainThread(&main), NS_OK);
+  memset(&p, 0, sizeof p);
+  p.back_to = main;
+  r = xpcom_runnable_new(sync_run, &p, NULL);
+  ck_assert_uint_eq(nsIThread_DispatchFromScript(worker, r,
+                                                 nsIEventTarget_DISPATCH_SYNC),
+                    NS_OK);
+  ck_assert(atomic_load(&p.ran));
+  ck_assert(atomic_load(&p.nested_ran));
+  ck_assert_uint_eq(p.nested_rv, NS_OK);
+  NS_RELEASE(r);
+
+  /* Sync dispatch to our own thread runs it before returning. */
+  memset(&p, 0, sizeof p);
+  r = xpcom_runnable_new(sync_run, &p, NULL);
+  ck_assert_uint_eq(nsIThread_DispatchFromScript(main, r,
+                                                 nsIEventTarget_DISPATCH_SYNC),
+                    NS_OK);
+  ck_assert(atomic_load(&p.ran));
+  NS_RELEASE(r);
+
+  NS_RELEASE(main);
+  ck_assert_uint_eq(nsIThread_Shutdown(worker), NS_OK);
+  NS_RELEASE(worker);
+}
+END_TEST
+
+/* A thread without an event queue cannot wait for a sync dispatch. */
+typedef struct queueless_arg {
+  nsIThread *target;
+  nsresult rv;
+} queueless_arg;
+
+static void queueless_main(void *arg) {
+  queueless_arg *a = arg;
+  nsIRunnable *r = xpcom_runnable_new(nested_run, &(sync_probe){0}, NULL);
+  a->rv = nsIThread_DispatchFromScript(a->target, r,
+                                       nsIEventTarget_DISPATCH_SYNC);
+  NS_RELEASE(r);
+}
+
+START_TEST(test_sync_dispatch_needs_a_queue)
+{
+  nsIThread *worker = NULL;
+  ck_assert_uint_eq(NS_NewThread(&worker, NULL, 0), NS_OK);
+  queueless_arg a = {worker, NS_OK};
+  PRThread *t = PR_CreateThread(PR_USER_THREAD, queueless_main, &a,
+                                PR_PRIORITY_NORMAL, PR_GLOBAL_THREAD,
+                                PR_JOINABLE_THREAD, 0);
+  PR_JoinThread(t);
+  ck_assert_uint_eq(a.rv, NS_ERROR_NOT_AVAILABLE);
+  NS_RELEASE(worker); /* NS_ShutdownXPCOM shuts it down */
+}
+END_TEST
+
+/* ---- shutdown ------------------------------------------------------------- */
+
+static void slow_run(void *arg) {
+  PR_Sleep(PR_MillisecondsToInterval(5));
+  svc_count_run(arg);
+}
+
+START_TEST(test_shutdown_runs_pending_then_refuses)
+{
+  svc_counter c = {0, 0};
+  nsIThread *worker = NULL;
+  ck_assert_uint_eq(NS_NewThread(&worker, NULL, 0), NS_OK);
+  for (int i = 0; i < 20; i++)
+    ck_assert_uint_eq(xpcom_dispatch_fn(as_target(worker), slow_run, &c,
+                                        svc_count_drop), NS_OK);
+  ck_assert_uint_eq(nsIThread_Shutdown(worker), NS_OK);
+  ck_assert_int_eq(atomic_load(&c.runs), 20);
+  ck_assert_int_eq(atomic_load(&c.drops), 0);
+
+  /* Dispatch(already_AddRefed): refused, the reference is taken and the
+   * event released (drop called), never leaked. */
+  nsIRunnable *r = xpcom_runnable_new(svc_count_run, &c, svc_count_drop);
+  already_AddRefed_nsIRunnable holder = {r};
+  ck_assert_uint_eq(nsIThread_Dispatch(worker, &holder,
+                                       nsIEventTarget_DISPATCH_NORMAL),
+                    NS_ERROR_UNEXPECTED);
+  ck_assert_ptr_null(holder.mRawPtr);
+  ck_assert_int_eq(atomic_load(&c.drops), 1);
+
+  /* DispatchFromScript: the caller's reference stays the caller's. */
+  r = xpcom_runnable_new(svc_count_run, &c, svc_count_drop);
+  ck_assert_uint_eq(nsIThread_DispatchFromScript(worker, r, 0),
+                    NS_ERROR_UNEXPECTED);
+  ck_assert_int_eq(atomic_load(&c.drops), 1);
+  NS_RELEASE(r); /* last reference: never ran, so drop */
+  ck_assert_int_eq(atomic_load(&c.drops), 2);
+
+  /* xpcom_dispatch_fn: on failure the caller keeps arg, nothing called. */
+  ck_assert_uint_eq(xpcom_dispatch_fn(as_target(worker), svc_count_run, &c,
+                                      svc_count_drop),
+                    NS_ERROR_UNEXPECTED);
+  ck_assert_int_eq(atomic_load(&c.drops), 2);
+  ck_assert_int_eq(atomic_load(&c.runs), 20);
+
+  /* Null events are refused. */
+  already_AddRefed_nsIRunnable empty = {NULL};
+  ck_assert_uint_eq(nsIThread_Dispatch(worker, &empty, 0),
+                    NS_ERROR_INVALID_ARG);
+  NS_RELEASE(worker);
+}
+END_TEST
+
+typedef struct self_shutdown {
+  nsIThread *thread;
+  nsresult rv;
+  atomic_bool done;
+} self_shutdown;
+
+static void shutdown_self_run(void *arg) {
+  self_shutdown *s = arg;
+  s->rv = nsIThread_Shutdown(s->thread);
+  atomic_store(&s->done, true);
+}
+
+START_TEST(test_shutdown_from_itself_refused)
+{
+  self_shutdown s = {NULL, NS_OK, false};
+  ck_assert_uint_eq(NS_NewThread(&s.thread, NULL, 0), NS_OK);
+  ck_assert_uint_eq(xpcom_dispatch_fn(as_target(s.thread), shutdown_self_run,
+                                      &s, NULL), NS_OK);
+  svc_spin_until(&s.done);
+  ck_assert_uint_eq(s.rv, NS_ERROR_UNEXPECTED);
+  ck_assert_uint_eq(nsIThread_Shutdown(s.thread), NS_OK);
+  NS_RELEASE(s.thread);
+}
+END_TEST
+
+START_TEST(test_initial_event_and_async_shutdown)
+{
+  svc_counter c = {0, 0};
+  nsIRunnable *first = xpcom_runnable_new(svc_count_run, &c, NULL);
+  nsIThread *worker = NULL;
+  ck_assert_uint_eq(NS_NewThread(&worker, first, 0), NS_OK);
+  NS_RELEASE(first);
+  ck_assert_uint_eq(xpcom_dispatch_fn(as_target(worker), slow_run, &c, NULL),
+                    NS_OK);
+  ck_assert_uint_eq(nsIThread_AsyncShutdown(worker), NS_OK);
+  /* The thread finishes by itself; the join happens on our queue. */
+  for (int i = 0; i < 2000 && atomic_load(&c.runs) < 2; i++)
+    if (!NS_ProcessNextEvent(NULL, false))
+      PR_Sleep(PR_MillisecondsToInterval(1));
+  ck_assert_int_eq(atomic_load(&c.runs), 2);
+  /* Once joined, it refuses events (until then they still run). */
+  int tries = 0;
+  while (xpcom_dispatch_fn(as_target(worker), svc_count_run, &c, NULL) ==
+             NS_OK &&
+         tries++ < 5000) {
+    (void)NS_ProcessNextEvent(NULL, false);
+    PR_Sleep(PR_MillisecondsToInterval(1));
+  }
+  ck_assert_int_lt(tries, 5000);
+  NS_RELEASE(worker);
+}
+END_TEST
+
+START_TEST(test_threads_shut_down_by_xpcom_shutdown)
+{
+  /* Threads left running are shut down (their queues run dry) by
+   * NS_ShutdownXPCOM in teardown; the leak check there covers them. */
+  svc_counter c = {0, 0};
+  for (int i = 0; i < 3; i++) {
+    nsIThread *t = NULL;
+    ck_assert_uint_eq(NS_NewThread(&t, NULL, 0), NS_OK);
+    ck_assert_uint_eq(xpcom_dispatch_fn(as_target(t), slow_run, &c, NULL),
+                      NS_OK);
+    NS_RELEASE(t);
+  }
+  ck_assert_uint_eq(NS_ShutdownXPCOM(NULL), NS_OK);
+  ck_assert_int_eq(atomic_load(&c.runs), 3);
+  ck_assert_uint_eq(XPCOM_LeakLiveCount(), 0);
+  svc_init(); /* for teardown */
+}
+END_TEST
+
+/* ---- waiting and the pollable event ---------------------------------------- */
+
+typedef struct later_arg {
+  nsIEventTarget *target;
+  svc_counter *c;
+} later_arg;
+
+static void dispatch_later_main(void *arg) {
+  later_arg *a = arg;
+  PR_Sleep(PR_MillisecondsToInterval(50));
+  (void)xpcom_dispatch_fn(a->target, svc_count_run, a->c, NULL);
+}
+
+START_TEST(test_process_next_event_waits)
+{
+  svc_counter c = {0, 0};
+  nsIThread *main = NULL;
+  ck_assert_uint_eq(NS_GetMainThread(&main), NS_OK);
+  ck_assert(!NS_ProcessNextEvent(main, false));
+  later_arg a = {as_target(main), &c};
+  PRThread *t = PR_CreateThread(PR_USER_THREAD, dispatch_later_main, &a,
+                                PR_PRIORITY_NORMAL, PR_GLOBAL_THREAD,
+                                PR_JOINABLE_THREAD, 0);
+  ck_assert(NS_ProcessNextEvent(main, true)); /* blocks until it arrives */
+  ck_assert_int_eq(atomic_load(&c.runs), 1);
+  PR_JoinThread(t);
+
+  /* Through the interface too; not from another thread's queue. */
+  bool ran = true;
+  ck_assert_uint_eq(nsIThread_ProcessNextEvent(main, false, &ran), NS_OK);
+  ck_assert(!ran);
+  nsIThread *worker = NULL;
+  ck_assert_uint_eq(NS_NewThread(&worker, NULL, 0), NS_OK);
+  ck_assert_uint_eq(nsIThread_ProcessNextEvent(worker, false, &ran),
+                    NS_ERROR_UNEXPECTED);
+  ck_assert(!NS_ProcessNextEvent(worker, false));
+  bool pending;
+  ck_assert_uint_eq(nsIThread_HasPendingEvents(worker, &pending),
+                    NS_ERROR_UNEXPECTED);
+  ck_assert_uint_eq(NS_ProcessPendingEvents(worker), NS_ERROR_UNEXPECTED);
+  ck_assert_uint_eq(nsIThread_Shutdown(worker), NS_OK);
+  NS_RELEASE(worker);
+  NS_RELEASE(main);
+}
+END_TEST
+
+static bool readable(PRFileDesc *fd) {
+  PRPollDesc pd = {fd, PR_POLL_READ, 0};
+  return PR_Poll(&pd, 1, PR_INTERVAL_NO_WAIT) == 1 &&
+         (pd.out_flags & PR_POLL_READ);
+}
+
+START_TEST(test_pollable_event)
+{
+  svc_counter c = {0, 0};
+  nsIThread *main = NULL;
+  ck_assert_uint_eq(NS_GetMainThread(&main), NS_OK);
+  PRFileDesc *fd = xpcom_thread_pollable(main);
+  ck_assert_ptr_nonnull(fd);
+  ck_assert(!readable(fd));
+  ck_assert_uint_eq(xpcom_thread_next_timeout(main), PR_INTERVAL_NO_TIMEOUT);
+
+  /* Another thread dispatches: the fd wakes a poll on it. */
+  later_arg a = {as_target(main), &c};
+  PRThread *t = PR_CreateThread(PR_USER_THREAD, dispatch_later_main, &a,
+                                PR_PRIORITY_NORMAL, PR_GLOBAL_THREAD,
+                                PR_JOINABLE_THREAD, 0);
+  PRPollDesc pd = {fd, PR_POLL_READ, 0};
+  ck_assert_int_eq(PR_Poll(&pd, 1, PR_SecondsToInterval(10)), 1);
+  ck_assert(pd.out_flags & PR_POLL_READ);
+  PR_JoinThread(t);
+  ck_assert_uint_eq(xpcom_thread_next_timeout(main), PR_INTERVAL_NO_WAIT);
+  ck_assert_int_eq(atomic_load(&c.runs), 0);
+  ck_assert_uint_eq(xpcom_thread_run_pending(main), 1);
+  ck_assert_int_eq(atomic_load(&c.runs), 1);
+  ck_assert(!readable(fd));
+
+  /* It stays readable while events wait, and run_pending runs only what
+   * was queued when it was called. */
+  ck_assert_uint_eq(xpcom_dispatch_fn(as_target(main), svc_count_run, &c,
+                                      NULL), NS_OK);
+  ck_assert_uint_eq(xpcom_dispatch_fn(as_target(main), svc_count_run, &c,
+                                      NULL), NS_OK);
+  ck_assert(readable(fd));
+  ck_assert(readable(fd));
+  ck_assert_uint_eq(xpcom_thread_run_pending(main), 2);
+  ck_assert(!readable(fd));
+  ck_assert_uint_eq(xpcom_thread_run_pending(main), 0);
+  NS_RELEASE(main);
+}
+END_TEST
+
+/* ---- an attached thread with its own poll loop ----------------------------- */
+
+typedef struct attached_state {
+  nsIThread *thread;       /* set by the thread */
+  atomic_bool ready;
+  atomic_bool detached;
+  PRThread *pr;
+  svc_counter c;
+  atomic_bool wrong_thread;
+  nsresult second_attach;
+} attached_state;
+
+static void attached_event(void *arg) {
+  attached_state *s = arg;
+  if (PR_GetCurrentThread() != s->pr)
+    atomic_store(&s->wrong_thread, true);
+  atomic_fetch_add(&s->c.runs, 1);
+}
+
+static void attached_main(void *arg) {
+  attached_state *s = arg;
+  nsIThread *self = NULL;
+  ck_assert_uint_eq(xpcom_thread_attach_current(&self), NS_OK);
+  nsIThread *again = NULL;
+  s->second_attach = xpcom_thread_attach_current(&again);
+  nsIThread *cur = NULL;
+  ck_assert_uint_eq(NS_GetCurrentThread(&cur), NS_OK);
+  ck_assert_ptr_eq(cur, self);
+  NS_RELEASE(cur);
+  s->pr = PR_GetCurrentThread();
+  s->thread = self;
+  atomic_store(&s->ready, true);
+  /* The socket-thread pattern: poll the queue (with sockets, in real
+   * life), run what is pending, stop when asked. */
+  PRFileDesc *fd = xpcom_thread_pollable(self);
+  while (!xpcom_thread_shutdown_requested(self)) {
+    PRPollDesc pd = {fd, PR_POLL_READ, 0};
+    (void)PR_Poll(&pd, 1, xpcom_thread_next_timeout(self));
+    (void)xpcom_thread_run_pending(self);
+  }
+  ck_assert_uint_eq(xpcom_thread_detach_current(), NS_OK);
+  ck_assert_uint_eq(xpcom_thread_detach_current(), NS_ERROR_UNEXPECTED);
+  atomic_store(&s->detached, true);
+  /* s->thread is released by the main thread after Shutdown. */
+}
+
+START_TEST(test_attach_current_and_run_pending)
+{
+  attached_state *s = calloc(1, sizeof *s);
+  PRThread *t = PR_CreateThread(PR_USER_THREAD, attached_main, s,
+                                PR_PRIORITY_NORMAL, PR_GLOBAL_THREAD,
+                                PR_JOINABLE_THREAD, 0);
+  for (int i = 0; i < 10000 && !atomic_load(&s->ready); i++)
+    PR_Sleep(PR_MillisecondsToInterval(1));
+  ck_assert(atomic_load(&s->ready));
+  ck_assert_uint_eq(s->second_attach, NS_ERROR_ALREADY_INITIALIZED);
+  for (int i = 0; i < 100; i++)
+    ck_assert_uint_eq(xpcom_dispatch_fn((nsIEventTarget *)s->thread,
+                                        attached_event, s, NULL), NS_OK);
+  /* Shutdown asks it to stop and waits until its detach has run the
+   * queue dry and closed it. */
+  ck_assert_uint_eq(nsIThread_Shutdown(s->thread), NS_OK);
+  ck_assert_int_eq(atomic_load(&s->c.runs), 100);
+  ck_assert(!atomic_load(&s->wrong_thread));
+  ck_assert_uint_eq(xpcom_dispatch_fn((nsIEventTarget *)s->thread,
+                                      attached_event, s, NULL),
+                    NS_ERROR_UNEXPECTED);
+  PR_JoinThread(t);
+  ck_assert(atomic_load(&s->detached));
+  NS_RELEASE(s->thread);
+  free(s);
+}
+END_TEST
+
+START_TEST(test_attach_requires_xpcom)
+{
+  ck_assert_uint_eq(NS_ShutdownXPCOM(NULL), NS_OK);
+  nsIThread *t = NULL;
+  ck_assert_uint_eq(xpcom_thread_attach_current(&t), NS_ERROR_NOT_INITIALIZED);
+  ck_assert_uint_eq(NS_NewThread(&t, NULL, 0), NS_ERROR_NOT_INITIALIZED);
+  ck_assert_uint_eq(NS_GetMainThread(&t), NS_ERROR_NOT_INITIALIZED);
+  ck_assert(!NS_IsMainThread());
+  svc_init();
+}
+END_TEST
+
+/* ---- delayed dispatch ------------------------------------------------------ */
+
+START_TEST(test_delayed_dispatch)
+{
+  svc_counter c = {0, 0};
+  nsIThread *main = NULL;
+  ck_assert_uint_eq(NS_GetMainThread(&main), NS_OK);
+  already_AddRefed_nsIRunnable h = {xpcom_runnable_new(svc_count_run, &c,
+                                                       svc_count_drop)};
+  PRIntervalTime start = PR_IntervalNow();
+  ck_assert_uint_eq(nsIThread_DelayedDispatch(main, &h, 30), NS_OK);
+  ck_assert_ptr_null(h.mRawPtr);
+  while (atomic_load(&c.runs) == 0)
+    ck_assert(NS_ProcessNextEvent(NULL, true));
+  ck_assert_uint_ge(PR_IntervalToMilliseconds(PR_IntervalNow() - start), 29);
+
+  /* A zero delay is refused (Gecko), and the event released. */
+  h.mRawPtr = xpcom_runnable_new(svc_count_run, &c, svc_count_drop);
+  ck_assert_uint_eq(nsIThread_DelayedDispatch(main, &h, 0),
+                    NS_ERROR_UNEXPECTED);
+  ck_assert_int_eq(atomic_load(&c.drops), 1);
+  NS_RELEASE(main);
+}
+END_TEST
+
+/* ---- thread manager ------------------------------------------------------------ */
+
+START_TEST(test_thread_manager)
+{
+  nsIServiceManager *sm = NULL;
+  ck_assert_uint_eq(NS_GetServiceManager(&sm), NS_OK);
+  nsIThreadManager *tm = NULL;
+  ck_assert_uint_eq(nsIServiceManager_GetServiceByContractID(
+                        sm, "@mozilla.org/thread-manager;1",
+                        &nsIThreadManager_IID, (void **)&tm),
+                    NS_OK);
+  nsIThread *main = NULL, *cur = NULL, *mine = NULL;
+  ck_assert_uint_eq(nsIThreadManager_GetMainThread(tm, &main), NS_OK);
+  ck_assert_uint_eq(nsIThreadManager_GetCurrentThread(tm, &cur), NS_OK);
+  ck_assert_ptr_eq(main, cur);
+  bool is_main = false;
+  ck_assert_uint_eq(nsIThreadManager_GetIsMainThread(tm, &is_main), NS_OK);
+  ck_assert(is_main);
+  nsIThread *worker = NULL;
+  ck_assert_uint_eq(nsIThreadManager_NewThread(tm, 0, 0, &worker), NS_OK);
+  PRThread *pr = NULL;
+  ck_assert_uint_eq(nsIThread_GetPRThread(worker, &pr), NS_OK);
+  ck_assert_uint_eq(nsIThreadManager_GetThreadFromPRThread(tm, pr, &mine),
+                    NS_OK);
+  ck_assert_ptr_eq(mine, worker);
+  ck_assert_uint_eq(nsIThread_Shutdown(worker), NS_OK);
+  NS_RELEASE(mine);
+  NS_RELEASE(worker);
+  NS_RELEASE(main);
+  NS_RELEASE(cur);
+  NS_RELEASE(tm);
+  NS_RELEASE(sm);
+}
+END_TEST
+
+static Suite *threads_suite(void) {
+  Suite *s = suite_create("threads");
+  TCase *tc = tcase_create("core");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_main_thread_identity);
+  tcase_add_test(tc, test_fifo_main);
+  tcase_add_test(tc, test_dispatch_from_many_threads);
+  tcase_add_test(tc, test_sync_dispatch);
+  tcase_add_test(tc, test_sync_dispatch_needs_a_queue);
+  tcase_add_test(tc, test_shutdown_runs_pending_then_refuses);
+  tcase_add_test(tc, test_shutdown_from_itself_refused);
+  tcase_add_test(tc, test_initial_event_and_async_shutdown);
+  tcase_add_test(tc, test_threads_shut_down_by_xpcom_shutdown);
+  tcase_add_test(tc, test_process_next_event_waits);
+  tcase_add_test(tc, test_pollable_event);
+  tcase_add_test(tc, test_attach_current_and_run_pending);
+  tcase_add_test(tc, test_attach_requires_xpcom);
+  tcase_add_test(tc, test_delayed_dispatch);
+  tcase_add_test(tc, test_thread_manager);
+  suite_add_tcase(s, tc);
+  return s;
+}
+
+int main(void) {
+  SRunner *sr = srunner_create(threads_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
