@@ -62,12 +62,18 @@
 
 #ifdef __cplusplus
 #define XPCOM_STRREF(T) T &
-#define XPCOM_DEFAULT_ARG(v) = v
 #define XPCOM_NULL nullptr
 #else
 #define XPCOM_STRREF(T) T *
-#define XPCOM_DEFAULT_ARG(v)
 #define XPCOM_NULL NULL
+#endif
+/* Also defined by nsXPCOM.h: keep both spellings token-identical. */
+#ifndef XPCOM_DEFAULT_ARG
+#ifdef __cplusplus
+#define XPCOM_DEFAULT_ARG(x) = x
+#else
+#define XPCOM_DEFAULT_ARG(x)
+#endif
 #endif
 
 /* NS_CStringContainerInit2 / NS_StringContainerInit2 flags. */
