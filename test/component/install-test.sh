@@ -8,8 +8,9 @@
 # Usage:
 #   install-test.sh PREFIX
 #       PREFIX is where `make install` put wschannel (the configure
-#       --prefix, or DESTDIR+prefix of a staged install: the .pc file's
-#       prefix is overridden, so a relocated tree works too).
+#       --prefix, or DESTDIR+prefix of a staged install: the prefix the
+#       .pc file records is replaced by PREFIX, so a relocated tree works
+#       too, provided libdir/includedir were left relative to ${prefix}).
 #   install-test.sh --build BUILDDIR
 #       runs `make -C BUILDDIR install DESTDIR=<temporary dir>` first and
 #       tests that staged (hence relocated) installation; removes it after.
@@ -48,12 +49,13 @@ fi
 
 pc=$(find "$prefix" -name wschannel.pc -path '*/pkgconfig/*' | head -n 1)
 [ -n "$pc" ] || die "no pkgconfig/wschannel.pc under $prefix"
-pcdir=$(dirname "$pc")
-# The installation's .pc directory first, so it shadows any other
-# wschannel.pc; the system's directories still answer for nspr/nss/zlib.
+# A copy of the .pc with its prefix= line pointing at $prefix: a staged or
+# relocated tree answers for itself, and nothing else is redefined
+# (pkg-config's --define-variable would also move nspr's and nss's paths).
+mkdir -p "$tmp/pc"
+sed "s|^prefix=.*|prefix=$prefix|" "$pc" >"$tmp/pc/wschannel.pc"
 pkgconf() {
-  PKG_CONFIG_PATH=$pcdir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH} \
-    pkg-config --define-variable=prefix="$prefix" "$@"
+  PKG_CONFIG_PATH=$tmp/pc${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH} pkg-config "$@"
 }
 cflags=$(pkgconf --cflags wschannel) || die "pkg-config --cflags wschannel failed"
 libs=$(pkgconf --libs wschannel) || die "pkg-config --libs wschannel failed"
