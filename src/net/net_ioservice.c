@@ -13,14 +13,11 @@
 #include "nsIServiceManager.h"
 #include "nsIURI.h"
 #include "nsXPCOM.h"
+#include "nsXPCOMStrings.h"
 #include "net/net_uri.h"
 #include "net/net_uri_object.h"
 #include "xpcom_object.h"
 #include "xpcom_prefs.h"
-/* nsXPCOM.h and nsXPCOMStrings.h both define XPCOM_DEFAULT_ARG, with
- * different parameter names; drop this once they agree. */
-#undef XPCOM_DEFAULT_ARG
-#include "nsXPCOMStrings.h"
 
 /* These come from %{C++ blocks of the IDL, which C does not see. */
 #ifndef NS_NETWORK_PROTOCOL_CONTRACTID_PREFIX

@@ -21,11 +21,8 @@
 #include "net/net_ioservice.h"
 #include "net/net_uri_object.h"
 #include "xpcom_object.h"
-#include "xpcom_prefs.h"
-/* nsXPCOM.h and nsXPCOMStrings.h both define XPCOM_DEFAULT_ARG, with
- * different parameter names; drop this once they agree. */
-#undef XPCOM_DEFAULT_ARG
 #include "nsXPCOMStrings.h"
+#include "xpcom_prefs.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 
