@@ -183,6 +183,8 @@ static const char *const_value(xp_arena *a, const idl_member *c) {
   const idl_builtin *b = idl_underlying(c->type.decl)->builtin;
   if (c->value == INT64_MIN)
     return "(-9223372036854775807LL - 1)";
+  if (c->value == INT32_MIN)
+    return "(-2147483647 - 1)";
   if (c->value < 0)
     return xp_printf(a, "(%" PRId64 ")", c->value);
   return xp_printf(a, "%" PRId64 "%s", c->value, b->is_signed ? "" : "U");

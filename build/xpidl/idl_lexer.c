@@ -145,7 +145,13 @@ static void lex_cdata(idl_lexer *lx, idl_token *tok) {
     }
     bump(lx);
   }
+  /* drop the line break before `%}` (and blanks indenting the `%}`) */
   size_t e = lx->pos;
+  size_t t = e;
+  while (t > s && (lx->src[t - 1] == ' ' || lx->src[t - 1] == '\t'))
+    t--;
+  if (t == s || lx->src[t - 1] == '\n')
+    e = t;
   if (e > s && lx->src[e - 1] == '\n')
     e--;
   if (e > s && lx->src[e - 1] == '\r')
