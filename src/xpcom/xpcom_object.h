@@ -102,14 +102,15 @@ XPCOM_API(uint64_t) XPCOM_LeakLiveCount(void);
  *   TEST-PASS | leakcheck | no leaks (N objects of M classes created)
  *   TEST-UNEXPECTED-FAIL | leakcheck | 3 objects leaked: Foo, nsStringBuffer
  * A class destroyed more often than created is listed too and counts as a
- * failure. Returns the number of leaked objects.
+ * failure. Returns the number of leaked objects plus the number of excess
+ * destructions (0 means clean). out NULL: count only, print nothing.
  */
 XPCOM_API(uint64_t) XPCOM_LeakReport(FILE *out);
 
 /*
  * Reads XPCOM_MEM_LEAK_LOG: "1" prints the report to stdout, "2" to
  * stderr, any other non-empty value is a file to append it to; unset or
- * empty prints nothing. Returns the number of leaked objects either way
+ * empty prints nothing. Returns what XPCOM_LeakReport returns, either way
  * (clamped to INT_MAX). NS_ShutdownXPCOM calls this.
  */
 XPCOM_API(int) XPCOM_LeakReportFromEnv(void);
