@@ -1,0 +1,646 @@
+/*
+ * ws_session.c — messages, control frames, close handshake and the output
+ * queue of a client WebSocket connection (RFC 6455 §5-§7).
+ *
+ * Output is kept in three places so pongs can overtake queued data without
+ * splitting a frame: `data` (masked data frames, back to back, with one ack
+ * record per frame), `ctl` (masked pings/pongs) and one fixed close slot.
+ * `data_locked` is the rest of a data frame the socket has partly written;
+ * it must go out before anything else.
+ */
+#include "ws_session.h"
+
+#include <string.h>
+
+#include "ws_utf8.h"
+
+/* Buffers at most this big are kept when they empty, so an idle connection
+ * holds little and a busy one does not malloc per message. */
+#define WS_KEEP_BUFFER 16384
+#define WS_RAND_POOL 64
+#define WS_CLOSE_FRAME_MAX (2 + 4 + WS_CONTROL_MAX)
+
+/* Bytes [head, tail) of p are live. */
+struct ws_buf {
+  uint8_t *p;
+  size_t head, tail, cap;
+};
+
+struct ws_ack {
+  uint64_t end;  /* output stream offset just past the frame */
+  uint64_t size; /* message size reported to on_acknowledge */
+};
+
+struct ws_session {
+  struct ws_mem mem;
+  struct ws_session_callbacks cb;
+  void *user_data;
+  uint64_t max_message;
+  enum ws_session_state state;
+  int error;
+  bool in_callback;
+  bool close_queued; /* our close frame is in the close slot */
+
+  /* ---- inbound ---- */
+  struct ws_frame_decoder dec;
+  uint8_t frame_op;  /* opcode of the frame being received */
+  bool frame_fin;
+  bool msg_open;     /* a data message has started and not finished */
+  uint8_t msg_type;  /* WS_OP_TEXT / WS_OP_BINARY */
+  bool msg_compressed; /* RSV1 on its first frame (RFC 7692 hook) */
+  uint64_t msg_len;  /* bytes of the open message so far */
+  struct ws_utf8 utf8;
+  uint8_t *msg_buf;  /* assembly buffer for fragmented / split messages */
+  size_t msg_cap;
+  bool delivering_buf; /* on_message is running on msg_buf */
+  uint8_t ctl_in[WS_CONTROL_MAX];
+  size_t ctl_in_len;
+  struct ws_utf8 reason_utf8;
+
+  /* ---- outbound ---- */
+  struct ws_buf data;
+  uint64_t data_off;       /* stream offset of data.p[data.head] */
+  uint64_t frame_start;    /* stream offset where the first unacked frame starts */
+  uint64_t data_locked;    /* bytes at data.head finishing a partly written frame */
+  struct ws_ack *acks;
+  size_t ack_head, ack_tail, ack_cap;
+  struct ws_buf ctl;
+  uint8_t close_frame[WS_CLOSE_FRAME_MAX];
+  size_t close_len, close_off;
+  uint8_t close_key[4]; /* reserved at creation: a close can always be masked */
+  uint8_t pool[WS_RAND_POOL];
+  size_t pool_pos;
+};
+
+static const uint8_t ws_empty[1];
+
+/* ---- small helpers ----------------------------------------------------- */
+
+static size_t ws_buf_len(const struct ws_buf *b) { return b->tail - b->head; }
+
+/* Makes room for n more bytes at the tail. On failure nothing is lost. */
+static int ws_buf_reserve(const struct ws_mem *mem, struct ws_buf *b, size_t n) {
+  size_t used = ws_buf_len(b);
+  if (b->cap - b->tail >= n)
+    return 0;
+  if (b->head && b->head >= used && b->cap - used >= n) {
+    /* Moving `used` bytes is paid for by the `head` bytes already sent. */
+    memmove(b->p, b->p + b->head, used);
+    b->head = 0;
+    b->tail = used;
+    return 0;
+  }
+  if (n > SIZE_MAX / 2 - used)
+    return WS_ERR_NOMEM;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap < used + n)
+    cap *= 2;
+  if (b->head) {
+    memmove(b->p, b->p + b->head, used);
+    b->head = 0;
+    b->tail = used;
+  }
+  uint8_t *p = ws_mem_realloc(mem, b->p, cap);
+  if (!p)
+    return WS_ERR_NOMEM;
+  b->p = p;
+  b->cap = cap;
+  return 0;
+}
+
+/* Drops n bytes from the head; releases big buffers once empty. */
+static void ws_buf_advance(const struct ws_mem *mem, struct ws_buf *b, size_t n) {
+  b->head += n;
+  if (b->head == b->tail) {
+    b->head = b->tail = 0;
+    if (b->cap > WS_KEEP_BUFFER) {
+      ws_mem_free(mem, b->p);
+      b->p = NULL;
+      b->cap = 0;
+    }
+  }
+}
+
+static int ws_ack_reserve(struct ws_session *s) {
+  if (s->ack_tail < s->ack_cap)
+    return 0;
+  size_t used = s->ack_tail - s->ack_head;
+  if (s->ack_head) {
+    memmove(s->acks, s->acks + s->ack_head, used * sizeof *s->acks);
+    s->ack_head = 0;
+    s->ack_tail = used;
+    if (used < s->ack_cap)
+      return 0;
+  }
+  size_t cap = s->ack_cap ? s->ack_cap * 2 : 16;
+  struct ws_ack *a = ws_mem_realloc(&s->mem, s->acks, cap * sizeof *a);
+  if (!a)
+    return WS_ERR_NOMEM;
+  s->acks = a;
+  s->ack_cap = cap;
+  return 0;
+}
+
+static int ws_mask_key(struct ws_session *s, uint8_t key[4]) {
+  if (s->pool_pos + 4 > WS_RAND_POOL) {
+    if (s->cb.rand(s->user_data, s->pool, WS_RAND_POOL) != 0)
+      return WS_ERR_CALLBACK_FAILURE;
+    s->pool_pos = 0;
+  }
+  memcpy(key, s->pool + s->pool_pos, 4);
+  s->pool_pos += 4;
+  return 0;
+}
+
+bool ws_close_code_is_valid(uint16_t code) {
+  /* RFC 6455 §7.4.1-§7.4.2 plus the IANA registry (1012-1014), as
+   * Autobahn|Testsuite 7.7/7.9 check: 1004-1006 and 1015 are never sent,
+   * 0-999 and 1016-2999 are not in use, 5000+ do not exist. */
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+         (code >= 3000 && code <= 4999);
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+/* Builds a masked frame (header + payload) at `out`; returns its length. */
+static size_t ws_build_frame(uint8_t *out, unsigned rsv, unsigned opcode, const uint8_t *data,
+                             size_t len, const uint8_t key[4]) {
+  size_t h = ws_frame_header_encode(out, true, rsv, opcode, len, key);
+  if (len)
+    ws_frame_mask(out + h, data, len, key, 0);
+  return h + len;
+}
+
+/* Queues one data message as a single FIN frame. `size` is what
+ * on_acknowledge will report (the size before any extension transform). */
+static int ws_queue_message(struct ws_session *s, unsigned opcode, unsigned rsv,
+                            const uint8_t *data, size_t len, uint64_t size) {
+  if (s->state != WS_SESSION_OPEN)
+    return WS_ERR_INVALID_STATE;
+  if (len > SIZE_MAX - WS_FRAME_HEADER_MAX)
+    return WS_ERR_INVALID_ARGUMENT;
+  size_t total = ws_frame_header_size(len, true) + len;
+  int rv;
+  if ((rv = ws_ack_reserve(s)) < 0 || (rv = ws_buf_reserve(&s->mem, &s->data, total)) < 0)
+    return rv;
+  uint8_t key[4];
+  if ((rv = ws_mask_key(s, key)) < 0)
+    return rv;
+  s->data.tail += ws_build_frame(s->data.p + s->data.tail, rsv, opcode, data, len, key);
+  struct ws_ack *a = &s->acks[s->ack_tail++];
+  a->end = s->data_off + ws_buf_len(&s->data);
+  a->size = size;
+  return 0;
+}
+
+static int ws_queue_control(struct ws_session *s, unsigned opcode, const uint8_t *data,
+                            size_t len) {
+  int rv = ws_buf_reserve(&s->mem, &s->ctl, 2 + 4 + len);
+  if (rv < 0)
+    return rv;
+  uint8_t key[4];
+  if ((rv = ws_mask_key(s, key)) < 0)
+    return rv;
+  s->ctl.tail += ws_build_frame(s->ctl.p + s->ctl.tail, 0, opcode, data, len, key);
+  return 0;
+}
+
+/* Fills the close slot. code 0 = empty body. Never allocates and never
+ * fails: the key was reserved at creation. */
+static void ws_fill_close(struct ws_session *s, uint16_t code, const uint8_t *reason,
+                          size_t reason_len) {
+  uint8_t body[WS_CONTROL_MAX];
+  size_t n = 0;
+  if (code) {
+    body[0] = (uint8_t)(code >> 8);
+    body[1] = (uint8_t)code;
+    if (reason_len)
+      memcpy(body + 2, reason, reason_len);
+    n = 2 + reason_len;
+  }
+  s->close_len = ws_build_frame(s->close_frame, 0, WS_OP_CLOSE, body, n, s->close_key);
+  s->close_off = 0;
+  s->close_queued = true;
+}
+
+/* An immediate close (echo or failure): nothing but the rest of a partly
+ * written data frame and queued control frames may precede it (§5.5.1:
+ * no data frames after a close). */
+static void ws_close_now(struct ws_session *s, uint16_t code) {
+  s->data.tail = s->data.head + (size_t)s->data_locked;
+  s->ack_tail = s->data_locked ? s->ack_head + 1 : s->ack_head;
+  if (ws_buf_len(&s->data) == 0)
+    ws_buf_advance(&s->mem, &s->data, 0);
+  ws_fill_close(s, code, NULL, 0);
+}
+
+size_t ws_session_want_write(const struct ws_session *s) {
+  return ws_buf_len(&s->data) + ws_buf_len(&s->ctl) + (s->close_len - s->close_off);
+}
+
+size_t ws_session_peek_output(const struct ws_session *s, struct ws_iovec *iov, size_t max) {
+  struct ws_iovec seg[4];
+  size_t n = 0;
+  size_t locked = (size_t)s->data_locked;
+  if (locked)
+    seg[n++] = (struct ws_iovec){s->data.p + s->data.head, locked};
+  if (ws_buf_len(&s->ctl))
+    seg[n++] = (struct ws_iovec){s->ctl.p + s->ctl.head, ws_buf_len(&s->ctl)};
+  if (ws_buf_len(&s->data) > locked)
+    seg[n++] = (struct ws_iovec){s->data.p + s->data.head + locked, ws_buf_len(&s->data) - locked};
+  if (s->close_len > s->close_off)
+    seg[n++] = (struct ws_iovec){s->close_frame + s->close_off, s->close_len - s->close_off};
+  if (n > max)
+    n = max;
+  memcpy(iov, seg, n * sizeof *seg);
+  return n;
+}
+
+/* Takes n bytes from the data queue; settles frame boundaries. */
+static void ws_data_advance(struct ws_session *s, size_t n) {
+  ws_buf_advance(&s->mem, &s->data, n);
+  s->data_off += n;
+}
+
+static void ws_fire_acks(struct ws_session *s) {
+  while (s->ack_head < s->ack_tail && s->acks[s->ack_head].end <= s->data_off) {
+    struct ws_ack a = s->acks[s->ack_head++];
+    s->frame_start = a.end;
+    if (s->ack_head == s->ack_tail)
+      s->ack_head = s->ack_tail = 0;
+    if (s->cb.on_acknowledge)
+      s->cb.on_acknowledge(s->user_data, a.size);
+  }
+}
+
+int ws_session_consume_output(struct ws_session *s, size_t n) {
+  if (s->in_callback)
+    return WS_ERR_INVALID_STATE;
+  if (n > ws_session_want_write(s))
+    return WS_ERR_INVALID_ARGUMENT;
+  size_t take = n < s->data_locked ? n : (size_t)s->data_locked;
+  ws_data_advance(s, take);
+  s->data_locked -= take;
+  n -= take;
+  take = n < ws_buf_len(&s->ctl) ? n : ws_buf_len(&s->ctl);
+  ws_buf_advance(&s->mem, &s->ctl, take);
+  n -= take;
+  take = n < ws_buf_len(&s->data) ? n : ws_buf_len(&s->data);
+  ws_data_advance(s, take);
+  n -= take;
+  s->close_off += n;
+
+  /* Where does the data queue now start: on a frame boundary or inside
+   * a frame that must be finished before any control frame? */
+  uint64_t start = s->frame_start;
+  for (size_t i = s->ack_head; i < s->ack_tail && s->acks[i].end <= s->data_off; i++)
+    start = s->acks[i].end;
+  if (s->ack_head < s->ack_tail && s->data_off > start) {
+    size_t i = s->ack_head;
+    while (s->acks[i].end <= s->data_off)
+      i++;
+    s->data_locked = s->acks[i].end - s->data_off;
+  }
+  s->in_callback = true;
+  ws_fire_acks(s);
+  s->in_callback = false;
+  return 0;
+}
+
+/* ---- lifecycle --------------------------------------------------------- */
+
+int ws_session_new(struct ws_session **out, const struct ws_session_callbacks *cb,
+                   const struct ws_session_options *opt, const struct ws_mem *mem,
+                   void *user_data) {
+  *out = NULL;
+  if (!cb || !cb->rand)
+    return WS_ERR_INVALID_ARGUMENT;
+  if (!mem)
+    mem = ws_mem_default();
+  struct ws_session *s = ws_mem_malloc(mem, sizeof *s);
+  if (!s)
+    return WS_ERR_NOMEM;
+  memset(s, 0, sizeof *s);
+  s->mem = *mem;
+  s->cb = *cb;
+  s->user_data = user_data;
+  s->max_message = opt && opt->max_message_size ? opt->max_message_size
+                                                 : WS_SESSION_DEFAULT_MAX_MESSAGE;
+  s->state = WS_SESSION_OPEN;
+  ws_frame_decoder_init(&s->dec, WS_FRAME_CLIENT, opt ? opt->rsv_allowed : 0);
+  s->pool_pos = WS_RAND_POOL;
+  if (cb->rand(user_data, s->close_key, 4) != 0) {
+    ws_mem_free(mem, s);
+    return WS_ERR_CALLBACK_FAILURE;
+  }
+  *out = s;
+  return 0;
+}
+
+void ws_session_del(struct ws_session *s) {
+  if (!s)
+    return;
+  struct ws_mem mem = s->mem;
+  ws_mem_free(&mem, s->data.p);
+  ws_mem_free(&mem, s->ctl.p);
+  ws_mem_free(&mem, s->acks);
+  ws_mem_free(&mem, s->msg_buf);
+  ws_mem_free(&mem, s);
+}
+
+enum ws_session_state ws_session_state(const struct ws_session *s) { return s->state; }
+
+int ws_session_error(const struct ws_session *s) { return s->error; }
+
+bool ws_session_want_read(const struct ws_session *s) {
+  return s->state == WS_SESSION_OPEN || s->state == WS_SESSION_CLOSE_SENT;
+}
+
+bool ws_session_is_finished(const struct ws_session *s) {
+  return (s->state == WS_SESSION_CLOSED || s->state == WS_SESSION_FAILED) &&
+         ws_session_want_write(s) == 0;
+}
+
+/* ---- sending ----------------------------------------------------------- */
+
+int ws_session_send_text(struct ws_session *s, const uint8_t *data, size_t len) {
+  if (s->state != WS_SESSION_OPEN)
+    return WS_ERR_INVALID_STATE;
+  if (!ws_utf8_validate(data, len))
+    return WS_ERR_INVALID_ARGUMENT;
+  return ws_queue_message(s, WS_OP_TEXT, 0, data, len, len);
+}
+
+int ws_session_send_binary(struct ws_session *s, const uint8_t *data, size_t len) {
+  return ws_queue_message(s, WS_OP_BINARY, 0, data, len, len);
+}
+
+static int ws_send_control(struct ws_session *s, unsigned opcode, const uint8_t *data,
+                           size_t len) {
+  if (s->state != WS_SESSION_OPEN)
+    return WS_ERR_INVALID_STATE;
+  if (len > WS_CONTROL_MAX)
+    return WS_ERR_INVALID_ARGUMENT;
+  return ws_queue_control(s, opcode, data, len);
+}
+
+int ws_session_send_ping(struct ws_session *s, const uint8_t *data, size_t len) {
+  return ws_send_control(s, WS_OP_PING, data, len);
+}
+
+int ws_session_send_pong(struct ws_session *s, const uint8_t *data, size_t len) {
+  return ws_send_control(s, WS_OP_PONG, data, len);
+}
+
+int ws_session_send_close(struct ws_session *s, uint16_t code, const uint8_t *reason,
+                          size_t reason_len) {
+  if (s->state != WS_SESSION_OPEN)
+    return WS_ERR_INVALID_STATE;
+  if (code == 0 ? reason_len != 0
+                : !ws_close_code_is_valid(code) || reason_len > WS_CONTROL_MAX - 2 ||
+                      !ws_utf8_validate(reason, reason_len))
+    return WS_ERR_INVALID_ARGUMENT;
+  ws_fill_close(s, code, reason, reason_len);
+  s->state = WS_SESSION_CLOSE_SENT;
+  return 0;
+}
+
+/* ---- receiving --------------------------------------------------------- */
+
+/* Fails the connection (RFC 6455 §7.1.7): queue a close with the error's
+ * code unless we already sent one, report, remember. */
+static int ws_fail(struct ws_session *s, int err) {
+  if (s->state == WS_SESSION_FAILED)
+    return s->error;
+  uint16_t code = ws_error_close_code(err);
+  if (!s->close_queued && code)
+    ws_close_now(s, code);
+  s->state = WS_SESSION_FAILED;
+  s->error = err;
+  if (s->cb.on_error)
+    s->cb.on_error(s->user_data, err);
+  return err;
+}
+
+static void ws_reset_message(struct ws_session *s) {
+  s->msg_open = false;
+  s->msg_len = 0;
+  s->msg_compressed = false;
+  if (s->msg_cap > WS_KEEP_BUFFER) {
+    ws_mem_free(&s->mem, s->msg_buf);
+    s->msg_buf = NULL;
+    s->msg_cap = 0;
+  }
+}
+
+static void ws_deliver(struct ws_session *s, const uint8_t *data, size_t len) {
+  s->delivering_buf = s->msg_buf && data == s->msg_buf;
+  if (s->cb.on_message)
+    s->cb.on_message(s->user_data, (enum ws_message_type)s->msg_type, data ? data : ws_empty,
+                     len);
+  s->delivering_buf = false;
+}
+
+uint8_t *ws_session_take_message_buffer(struct ws_session *s, size_t *capacity) {
+  if (!s->delivering_buf)
+    return NULL;
+  uint8_t *p = s->msg_buf;
+  *capacity = s->msg_cap;
+  s->msg_buf = NULL;
+  s->msg_cap = 0;
+  s->delivering_buf = false;
+  return p;
+}
+
+/* RFC 6455 §5.4-§5.6: header-level rules of the message layer. */
+static int ws_on_frame_header(struct ws_session *s) {
+  const struct ws_frame_header *h = &s->dec.hdr;
+  s->frame_op = h->opcode;
+  s->frame_fin = h->fin;
+  if (ws_opcode_is_control(h->opcode)) {
+    if (h->rsv & WS_RSV1) /* RFC 7692 §6: never on control frames */
+      return WS_ERR_PROTO_RSV;
+    s->ctl_in_len = 0;
+    ws_utf8_init(&s->reason_utf8);
+    return 0;
+  }
+  if (h->opcode == WS_OP_CONTINUATION) {
+    if (!s->msg_open)
+      return WS_ERR_PROTO_CONTINUATION;
+    if (h->rsv & WS_RSV1) /* RFC 7692 §6.1: RSV1 only on the first frame */
+      return WS_ERR_PROTO_RSV;
+  } else {
+    if (s->msg_open)
+      return WS_ERR_PROTO_FRAGMENT;
+    s->msg_open = true;
+    s->msg_type = h->opcode;
+    s->msg_compressed = (h->rsv & WS_RSV1) != 0;
+    s->msg_len = 0;
+    ws_utf8_init(&s->utf8);
+  }
+  /* Fail on the claim at once; memory only follows what arrives. The
+   * limit applies to decompressed bytes, so not to a compressed frame. */
+  if (!s->msg_compressed && h->payload_len > s->max_message - s->msg_len)
+    return WS_ERR_MESSAGE_TOO_BIG;
+  return 0;
+}
+
+/* Grows msg_buf for `add` more bytes: doubling, but never past what the
+ * current frame will still bring, so capacity stays <= 2x what arrived. */
+static int ws_msg_grow(struct ws_session *s, size_t add) {
+  size_t need = (size_t)s->msg_len + add;
+  if (need <= s->msg_cap)
+    return 0;
+  size_t cap = s->msg_cap < 256 ? 256 : s->msg_cap;
+  while (cap < need && cap <= SIZE_MAX / 2)
+    cap *= 2;
+  uint64_t frame_end = (uint64_t)need + s->dec.remaining;
+  if (cap > frame_end)
+    cap = (size_t)frame_end;
+  if (cap < need)
+    cap = need;
+  uint8_t *p = ws_mem_realloc(&s->mem, s->msg_buf, cap);
+  if (!p)
+    return WS_ERR_NOMEM;
+  s->msg_buf = p;
+  s->msg_cap = cap;
+  return 0;
+}
+
+/* Message bytes after any extension transform: validate, collect, deliver.
+ * `direct`: the whole message is data[0..len), deliver it in place. */
+static int ws_message_bytes(struct ws_session *s, const uint8_t *data, size_t len, bool direct,
+                            bool complete) {
+  if (s->msg_type == WS_OP_TEXT) {
+    /* §8.1: fail as soon as the bytes cannot be UTF-8. */
+    enum ws_utf8_result r = ws_utf8_feed(&s->utf8, data, len, NULL);
+    if (r == WS_UTF8_INVALID || (complete && r != WS_UTF8_VALID))
+      return WS_ERR_INVALID_UTF8;
+  }
+  if (direct) {
+    s->msg_len = len;
+    ws_deliver(s, data, len);
+    ws_reset_message(s);
+    return 0;
+  }
+  if (len) {
+    int rv = ws_msg_grow(s, len);
+    if (rv < 0)
+      return rv;
+    memcpy(s->msg_buf + s->msg_len, data, len);
+    s->msg_len += len;
+  }
+  if (complete) {
+    ws_deliver(s, s->msg_buf, (size_t)s->msg_len);
+    ws_reset_message(s);
+  }
+  return 0;
+}
+
+static int ws_on_close_frame(struct ws_session *s) {
+  uint16_t code = WS_CLOSE_NO_STATUS;
+  if (s->ctl_in_len == 1)
+    return WS_ERR_PROTO_CLOSE_PAYLOAD;
+  if (s->ctl_in_len >= 2) {
+    code = (uint16_t)(s->ctl_in[0] << 8 | s->ctl_in[1]);
+    if (ws_utf8_result(&s->reason_utf8) != WS_UTF8_VALID)
+      return WS_ERR_INVALID_UTF8;
+  }
+  bool echo = !s->close_queued;
+  /* §5.5.1: answer with a close echoing the code (an empty body for an
+   * empty close: 1005 must never be sent). */
+  if (echo)
+    ws_close_now(s, s->ctl_in_len >= 2 ? code : 0);
+  if (s->state != WS_SESSION_FAILED)
+    s->state = WS_SESSION_CLOSED;
+  if (s->cb.on_close)
+    s->cb.on_close(s->user_data, code, s->ctl_in + 2 * (s->ctl_in_len >= 2),
+                   s->ctl_in_len >= 2 ? s->ctl_in_len - 2 : 0);
+  return 0;
+}
+
+static int ws_on_control_bytes(struct ws_session *s, const struct ws_frame_chunk *ch) {
+  if (ch->len)
+    memcpy(s->ctl_in + s->ctl_in_len, ch->data, ch->len);
+  size_t before = s->ctl_in_len;
+  s->ctl_in_len += ch->len;
+  if (s->frame_op == WS_OP_CLOSE) {
+    /* Check the code as soon as it is complete, the reason as it arrives. */
+    if (before < 2 && s->ctl_in_len >= 2 &&
+        !ws_close_code_is_valid((uint16_t)(s->ctl_in[0] << 8 | s->ctl_in[1])))
+      return WS_ERR_PROTO_CLOSE_CODE;
+    size_t from = before < 2 ? 2 : before;
+    if (s->ctl_in_len > from &&
+        ws_utf8_feed(&s->reason_utf8, s->ctl_in + from, s->ctl_in_len - from, NULL) ==
+            WS_UTF8_INVALID)
+      return WS_ERR_INVALID_UTF8;
+  }
+  if (!ch->last)
+    return 0;
+  switch (s->frame_op) {
+  case WS_OP_PING:
+    /* §5.5.2-§5.5.3: answer with the same payload, unless our close frame
+     * has begun to leave (nothing may follow it). */
+    if (s->close_off == 0) {
+      int rv = ws_queue_control(s, WS_OP_PONG, s->ctl_in, s->ctl_in_len);
+      if (rv < 0)
+        return rv;
+    }
+    if (s->cb.on_ping)
+      s->cb.on_ping(s->user_data, s->ctl_in, s->ctl_in_len);
+    return 0;
+  case WS_OP_PONG:
+    if (s->cb.on_pong)
+      s->cb.on_pong(s->user_data, s->ctl_in, s->ctl_in_len);
+    return 0;
+  default:
+    return ws_on_close_frame(s);
+  }
+}
+
+static int ws_on_chunk(struct ws_session *s, const struct ws_frame_chunk *ch) {
+  int rv;
+  if (ch->first && (rv = ws_on_frame_header(s)) < 0)
+    return rv;
+  if (ws_opcode_is_control(s->frame_op))
+    return ws_on_control_bytes(s, ch);
+  if (s->msg_compressed) {
+    /* RFC 7692 hook: an inflater would turn these bytes into message bytes
+     * (bounded by max_message) and call ws_message_bytes. None exists. */
+    return WS_ERR_INTERNAL;
+  }
+  bool complete = ch->last && s->frame_fin;
+  bool direct = ch->first && complete && s->frame_op != WS_OP_CONTINUATION;
+  return ws_message_bytes(s, ch->data, ch->len, direct, complete);
+}
+
+int ws_session_recv(struct ws_session *s, const uint8_t *in, size_t len) {
+  if (s->in_callback)
+    return WS_ERR_INVALID_STATE;
+  if (s->state == WS_SESSION_FAILED)
+    return s->error;
+  int rv = 0;
+  s->in_callback = true;
+  /* §5.5.1: after the server's close, nothing more is processed. */
+  while (len && s->state != WS_SESSION_CLOSED) {
+    struct ws_frame_chunk ch;
+    size_t used;
+    rv = ws_frame_decode(&s->dec, in, len, &used, &ch);
+    in += used;
+    len -= used;
+    if (rv == 0)
+      break;
+    if (rv > 0)
+      rv = ws_on_chunk(s, &ch);
+    if (rv < 0 || s->state == WS_SESSION_FAILED)
+      break;
+  }
+  if (rv < 0)
+    rv = ws_fail(s, rv);
+  else if (s->state == WS_SESSION_FAILED)
+    rv = s->error;
+  else
+    rv = 0;
+  s->in_callback = false;
+  return rv;
+}

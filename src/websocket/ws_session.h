@@ -1,0 +1,215 @@
+/*
+ * ws_session.h — the RFC 6455 message layer of a client connection, after
+ * the opening handshake: message assembly, control frames, the close
+ * handshake, limits, and an output queue the socket layer drains.
+ *
+ * Sans-I/O. The caller (the socket-transport thread) feeds every byte it
+ * reads to ws_session_recv, which reports events through callbacks, and
+ * writes what ws_session_peek_output shows, then ws_session_consume_output
+ * the bytes the socket took. The session never touches sockets, threads,
+ * timers or XPCOM.
+ *
+ * Threading: a session belongs to one thread at a time; no locking.
+ * Reentrancy: callbacks run inside ws_session_recv (on_message, on_ping,
+ * on_pong, on_close, on_error) or ws_session_consume_output
+ * (on_acknowledge). From a callback the caller may call the send functions,
+ * ws_session_state/error/want_write and (in on_message)
+ * ws_session_take_message_buffer; it must not call ws_session_recv,
+ * ws_session_consume_output or ws_session_del.
+ *
+ * Receiving (RFC 6455 §5, §6.2, §8.1):
+ *  - Whole messages are delivered to on_message. A message that arrives as
+ *    one frame within one recv call is delivered straight from the input
+ *    buffer (zero copy); fragmented or split messages are assembled in a
+ *    buffer that grows with what arrived (never by what a header claims).
+ *  - Text is validated as bytes arrive and fails at the first invalid byte
+ *    (1007), even mid-frame. Close reasons likewise.
+ *  - A message longer than max_message_size fails with 1009 as soon as a
+ *    frame header makes it so.
+ *  - Ping: a pong with the same payload is queued ahead of queued data
+ *    frames, then on_ping runs. Pong: on_pong (unsolicited pongs are fine).
+ *  - Close: empty → code 1005 reported; 1 byte → 1002; a code outside
+ *    1000-1003, 1007-1014, 3000-4999 (the codes Autobahn|Testsuite accepts)
+ *    → 1002; a reason that is not UTF-8 → 1007. Otherwise we echo the code
+ *    (an empty close for an empty one) unless we already sent a close, and
+ *    report on_close. Everything after the server's close is ignored.
+ *  - Any violation fails the connection: a close frame with the error's
+ *    code (ws_error_close_code: 1002, 1007, 1009, 1011) is queued — unsent
+ *    data is dropped, except the rest of a frame already partly written —
+ *    on_error runs, recv returns the error, and the caller drains the output
+ *    and closes TCP.
+ *
+ * Sending: each message is one FIN frame, masked with a fresh key (§5.3)
+ * taken from the caller's random callback (fetched 64 bytes at a time).
+ * Frames are copied (masked) into one output queue, so many small messages
+ * leave in one write. Output order: the rest of a partly written data
+ * frame, then control frames (pongs, pings) in order, then data frames, then
+ * our close frame.
+ *
+ * Extensions: options.rsv_allowed lets RSV bits through the frame decoder.
+ * With RSV1 (permessage-deflate, RFC 7692) the session tracks a per-message
+ * "compressed" flag (RSV1 on the first frame; RSV1 on a continuation or
+ * control frame is a protocol error). No decompressor exists yet: a
+ * compressed message currently fails with WS_ERR_INTERNAL (1011).
+ */
+#ifndef WSCHANNEL_WS_SESSION_H
+#define WSCHANNEL_WS_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ws_error.h"
+#include "ws_frame.h"
+#include "ws_mem.h"
+
+WS_BEGIN_DECLS
+
+enum ws_message_type { WS_MESSAGE_TEXT = WS_OP_TEXT, WS_MESSAGE_BINARY = WS_OP_BINARY };
+
+enum ws_session_state {
+  WS_SESSION_OPEN,       /* both directions open */
+  WS_SESSION_CLOSE_SENT, /* our close is queued; still receiving until the server's */
+  WS_SESSION_CLOSED,     /* closes exchanged; drain the output, then close TCP */
+  WS_SESSION_FAILED      /* we failed the connection (ws_session_error); drain, close TCP */
+};
+
+#define WS_SESSION_DEFAULT_MAX_MESSAGE UINT64_C(2147483647)
+
+/* Close codes from RFC 6455 §7.4.1. */
+#define WS_CLOSE_NORMAL 1000
+#define WS_CLOSE_GOING_AWAY 1001
+#define WS_CLOSE_PROTOCOL_ERROR 1002
+#define WS_CLOSE_UNSUPPORTED 1003
+#define WS_CLOSE_NO_STATUS 1005 /* reported only, never sent */
+#define WS_CLOSE_ABNORMAL 1006  /* reported only, never sent */
+#define WS_CLOSE_INVALID_DATA 1007
+#define WS_CLOSE_POLICY 1008
+#define WS_CLOSE_TOO_BIG 1009
+#define WS_CLOSE_EXTENSION 1010
+#define WS_CLOSE_INTERNAL 1011
+
+struct ws_session_callbacks {
+  /* Required. Fill buf[0..len) with cryptographically random bytes (NSS's
+   * PK11_GenerateRandom); return 0, or non-zero on failure (the send fails
+   * with WS_ERR_CALLBACK_FAILURE). */
+  int (*rand)(void *user_data, uint8_t *buf, size_t len);
+  /* A complete message. `data` is valid only during the call (it points
+   * into the caller's input or the session's buffer); len may be 0. */
+  void (*on_message)(void *user_data, enum ws_message_type type, const uint8_t *data,
+                     size_t len);
+  /* A ping (its pong is already queued). */
+  void (*on_ping)(void *user_data, const uint8_t *data, size_t len);
+  /* A pong, solicited or not. */
+  void (*on_pong)(void *user_data, const uint8_t *data, size_t len);
+  /* The server's close: code (1005 if none) and UTF-8 reason (len may be
+   * 0). The session is CLOSED (or stays FAILED) when this runs. */
+  void (*on_close)(void *user_data, uint16_t code, const uint8_t *reason, size_t len);
+  /* We failed the connection with `error` (a negative ws_error). */
+  void (*on_error)(void *user_data, int error);
+  /* The last byte of a message left through consume_output; `size` is the
+   * message's size as given to send (before any extension transform). Once
+   * per message, in order. Not called for messages dropped by a failure. */
+  void (*on_acknowledge)(void *user_data, uint64_t size);
+};
+
+struct ws_session_options {
+  uint64_t max_message_size; /* 0 = WS_SESSION_DEFAULT_MAX_MESSAGE */
+  unsigned rsv_allowed;      /* WS_RSV* bits negotiated extensions use; 0 normally */
+};
+
+/* Scatter element for ws_session_peek_output (convert to PRIOVec/iovec). */
+struct ws_iovec {
+  const uint8_t *base;
+  size_t len;
+};
+
+struct ws_session;
+
+/* Creates a client session in state OPEN. `cb` is copied (cb->rand is
+ * required; other callbacks may be NULL), `opt` may be NULL (defaults),
+ * `mem` NULL = libc. user_data is passed to every callback.
+ * Returns 0 with *out set, WS_ERR_INVALID_ARGUMENT (no rand callback),
+ * WS_ERR_CALLBACK_FAILURE (rand failed) or WS_ERR_NOMEM. */
+WS_API int ws_session_new(struct ws_session **out, const struct ws_session_callbacks *cb,
+                          const struct ws_session_options *opt, const struct ws_mem *mem,
+                          void *user_data);
+
+/* Frees the session and everything queued; no callbacks run. NULL ok.
+ * Never from inside a callback. */
+WS_API void ws_session_del(struct ws_session *s);
+
+/* Processes `len` received bytes (all of them are always taken; a partial
+ * frame header is kept inside). Returns 0, or the negative error that
+ * failed the connection (then, and on every later call, the session is
+ * FAILED and recv returns the same error). After the server's close,
+ * returns 0 and ignores the bytes. Input may be split at any byte.
+ * WS_ERR_NOMEM means a buffer could not grow: the session has failed
+ * (close 1011 queued). WS_ERR_INVALID_STATE if called from a callback. */
+WS_API int ws_session_recv(struct ws_session *s, const uint8_t *in, size_t len);
+
+/* Queue one text / binary message (copied, masked; returns at once).
+ * Returns 0; WS_ERR_INVALID_STATE unless OPEN; WS_ERR_INVALID_ARGUMENT for
+ * text that is not valid UTF-8; WS_ERR_CALLBACK_FAILURE (rand);
+ * WS_ERR_NOMEM. On any error nothing was queued. */
+WS_API int ws_session_send_text(struct ws_session *s, const uint8_t *data, size_t len);
+WS_API int ws_session_send_binary(struct ws_session *s, const uint8_t *data, size_t len);
+
+/* Queue a ping / an unsolicited pong (payload <= 125 bytes) among the
+ * control frames. Same returns as send_text (INVALID_ARGUMENT if > 125). */
+WS_API int ws_session_send_ping(struct ws_session *s, const uint8_t *data, size_t len);
+WS_API int ws_session_send_pong(struct ws_session *s, const uint8_t *data, size_t len);
+
+/* Starts the close handshake: queues a close frame after all queued data
+ * and moves OPEN → CLOSE_SENT; then data can no longer be sent.
+ * code 0 sends an empty close body (reason must then be empty); otherwise
+ * code must satisfy ws_close_code_is_valid and the reason be valid UTF-8 of
+ * at most 123 bytes. Returns 0, WS_ERR_INVALID_STATE (not OPEN: already
+ * closing, closed or failed), WS_ERR_INVALID_ARGUMENT. Never allocates. */
+WS_API int ws_session_send_close(struct ws_session *s, uint16_t code, const uint8_t *reason,
+                                 size_t reason_len);
+
+/* True for close codes an endpoint may put on the wire and accept:
+ * 1000-1003, 1007-1014, 3000-4999. */
+WS_API bool ws_close_code_is_valid(uint16_t code);
+
+/* Bytes waiting to be written (0 when nothing). */
+WS_API size_t ws_session_want_write(const struct ws_session *s);
+
+/* Fills up to `max` elements of iov with the pending output, in order, and
+ * returns how many it used (0 when nothing is pending; at most 4 are ever
+ * needed for all of it). The memory is the session's and stays valid until
+ * the next call to recv, a send function, consume_output or del. */
+WS_API size_t ws_session_peek_output(const struct ws_session *s, struct ws_iovec *iov,
+                                     size_t max);
+
+/* Marks the first n pending bytes as written. Fires on_acknowledge for each
+ * message whose last byte was among them. Returns 0, or
+ * WS_ERR_INVALID_ARGUMENT (n > ws_session_want_write; nothing done), or
+ * WS_ERR_INVALID_STATE from inside a callback. */
+WS_API int ws_session_consume_output(struct ws_session *s, size_t n);
+
+/* False once input is ignored (server's close received) or failed. */
+WS_API bool ws_session_want_read(const struct ws_session *s);
+
+/* True when the caller should close TCP now: CLOSED or FAILED and the
+ * output drained. (RFC 6455 §7.1.1 prefers the server to close first; the
+ * caller may wait a little for its FIN.) */
+WS_API bool ws_session_is_finished(const struct ws_session *s);
+
+WS_API enum ws_session_state ws_session_state(const struct ws_session *s);
+
+/* The error that failed the session, 0 if it has not failed. */
+WS_API int ws_session_error(const struct ws_session *s);
+
+/* Inside on_message only, for a message delivered from the session's own
+ * assembly buffer: hands that buffer to the caller (no copy) and returns
+ * it; *capacity receives its allocated size (>= the message length). The
+ * caller frees it with the allocator given to ws_session_new. Returns NULL
+ * (keep using `data`, copy if needed) for zero-copy messages or outside
+ * on_message. */
+WS_API uint8_t *ws_session_take_message_buffer(struct ws_session *s, size_t *capacity);
+
+WS_END_DECLS
+
+#endif
