@@ -15,6 +15,7 @@
 #include "nsIIOService.h"
 #include "nsIObserver.h"
 #include "nsIObserverService.h"
+#include "nsIProtocolHandler.h"
 #include "nsIServiceManager.h"
 #include "nsIURI.h"
 #include "nsXPCOM.h"
@@ -572,6 +573,47 @@ START_TEST(test_ioservice_allow_port) {
 }
 END_TEST
 
+/* With the channel component registered (make check sets
+ * WSCHANNEL_MANIFEST), ws has a protocol handler; without it, none. */
+START_TEST(test_ioservice_ws_handler) {
+  xpcom_up();
+  nsIIOService *s = new_ioservice();
+  nsIProtocolHandler *h = NULL;
+  nsresult rv = s->vtbl->GetProtocolHandler(s, "WS", &h);
+  if (NS_FAILED(rv)) {
+    ck_assert_int_eq(rv, NS_ERROR_UNKNOWN_PROTOCOL);
+    ck_assert_ptr_null(h);
+    fprintf(stderr, "note: no ws protocol handler registered; handler checks skipped\n");
+  } else {
+    nsCStringContainer scheme;
+    NS_CStringContainerInit(&scheme);
+    ck_assert_int_eq(h->vtbl->GetScheme(h, &scheme), NS_OK);
+    ck_assert(xpcom_cstring_equals(&scheme, "ws", 2));
+    NS_CStringContainerFinish(&scheme);
+    uint32_t direct = 0, via_service = 1;
+    ck_assert_int_eq(h->vtbl->GetProtocolFlags(h, &direct), NS_OK);
+    ck_assert_int_eq(s->vtbl->GetProtocolFlags(s, "ws", &via_service), NS_OK);
+    ck_assert_uint_eq(direct, via_service);
+    /* Gecko's WebSocket handler never lifts a ban */
+    bool ok = true;
+    ck_assert_int_eq(s->vtbl->AllowPort(s, 22, "ws", &ok), NS_OK);
+    ck_assert(!ok);
+    ck_assert_int_eq(s->vtbl->AllowPort(s, 8080, "ws", &ok), NS_OK);
+    ck_assert(ok);
+    /* our schemes' URIs are made here, whatever the handler does */
+    nsACString spec = lit("ws://x:80/");
+    nsIURI *u = NULL;
+    ck_assert_int_eq(s->vtbl->NewURI(s, &spec, NULL, NULL, &u), NS_OK);
+    ck_assert(net_uri_object_is_ours(u));
+    GET(u, GetSpec, "ws://x/");
+    NS_RELEASE(u);
+  }
+  NS_IF_RELEASE(h);
+  NS_RELEASE(s);
+  xpcom_down();
+}
+END_TEST
+
 /* An observer that records what it is told. */
 typedef struct recorder {
   nsIObserver iface;
@@ -702,6 +744,7 @@ static Suite *object_suite(void) {
   tcase_add_test(tc, test_ioservice_construct_qi);
   tcase_add_test(tc, test_ioservice_newuri);
   tcase_add_test(tc, test_ioservice_allow_port);
+  tcase_add_test(tc, test_ioservice_ws_handler);
   tcase_add_test(tc, test_ioservice_offline);
   tcase_add_test(tc, test_ioservice_by_contract);
   suite_add_tcase(s, tc);
