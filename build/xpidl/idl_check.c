@@ -368,7 +368,7 @@ static bool is_void(const idl_decl *t) {
   return t && t->kind == IDL_D_BUILTIN && t->builtin->kind == IDL_B_VOID;
 }
 
-/* A by-value [nsid] native (nsIID): only a [notxpcom] out parameter. */
+/* A by-value [nsid] native (nsIID): it can be read out, never passed in. */
 static bool is_value_nsid(const idl_decl *t) {
   t = idl_underlying(t);
   return t && t->kind == IDL_D_NATIVE && t->special == IDL_SP_NSID &&
@@ -456,10 +456,12 @@ static void check_attribute(idl_ctx *ctx, idl_file *file, idl_decl *iface,
     xp_error(m->type.loc, "attribute '%s' cannot have type 'void'", m->name);
     return;
   }
-  if (is_value_nsid(t) && !(m->mflags & IDL_MF_NOTXPCOM))
+  /* Gecko reads a by-value nsID out (nsILoadGroup.requestContextID) but
+   * cannot pass one in. */
+  if (is_value_nsid(t) && !m->readonly && !(m->mflags & IDL_MF_NOTXPCOM))
     xp_error(m->type.loc,
-             "attribute '%s' cannot have type '%s' (a by-value nsID is only "
-             "allowed in [notxpcom] members; use nsIDPtr)",
+             "attribute '%s' of by-value type '%s' must be readonly (use "
+             "nsIDRef or nsIDPtr)",
              m->name, m->type.name);
   if (m->mflags & IDL_MF_INFALLIBLE) {
     if (!(iface->iflags & IDL_IF_BUILTINCLASS))
@@ -541,17 +543,11 @@ static void check_param(idl_ctx *ctx, idl_file *file, idl_decl *iface,
     xp_error(p->type.loc, "parameter '%s' cannot have type 'void'", p->name);
     return;
   }
-  if (is_value_nsid(t)) {
-    if (p->dir == IDL_IN)
-      xp_error(p->type.loc,
-               "type '%s' cannot be an 'in' parameter ('%s'); use nsIDRef",
-               p->type.name, p->name);
-    else if (!(m->mflags & IDL_MF_NOTXPCOM))
-      xp_error(p->type.loc,
-               "type '%s' cannot be an 'out' parameter ('%s') of a method "
-               "that is not [notxpcom]",
-               p->type.name, p->name);
-  }
+  if (is_value_nsid(t) && p->dir != IDL_OUT && !(m->mflags & IDL_MF_NOTXPCOM))
+    xp_error(p->type.loc,
+             "by-value type '%s' can only be an 'out' parameter ('%s'); use "
+             "nsIDRef or nsIDPtr",
+             p->type.name, p->name);
   if (p->shared && !is_string_builtin(t) &&
       !(t->kind == IDL_D_NATIVE && t->modifier == IDL_NMOD_PTR))
     xp_error(p->loc, "[shared] parameter '%s' must be a string or a [ptr] "
@@ -634,10 +630,6 @@ static void check_method(idl_ctx *ctx, idl_file *file, idl_decl *iface,
       xp_error(m->loc,
                "method '%s' has both a return type and a [retval] parameter",
                m->name);
-    if (is_value_nsid(t) && !(m->mflags & IDL_MF_NOTXPCOM))
-      xp_error(m->type.loc,
-               "method '%s' cannot return '%s' unless it is [notxpcom]",
-               m->name, m->type.name);
     if (must_be_scriptable(iface, m) && !type_scriptable(t, false))
       xp_error(m->type.loc,
                "method '%s' of scriptable interface '%s' returns "
