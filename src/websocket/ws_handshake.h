@@ -26,7 +26,7 @@
  *    Connection and Sec-WebSocket-Extensions may repeat (their lists are
  *    combined); Sec-WebSocket-Accept and Sec-WebSocket-Protocol may not.
  *  - Sec-WebSocket-Protocol, when present, must be exactly one value equal
- *    (case-sensitively, RFC 6455 §4.1 item 6) to one we offered.
+ *    (case-sensitively, as Gecko compares) to one we offered (§4.1).
  *  - Sec-WebSocket-Extensions must parse per §9.1 and name only extensions
  *    we offered, each at most once. Parameters are kept for the extension's
  *    own negotiation (permessage-deflate, RFC 7692) to judge.

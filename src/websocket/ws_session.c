@@ -16,7 +16,7 @@
 
 /* Buffers at most this big are kept when they empty, so an idle connection
  * holds little and a busy one does not malloc per message. */
-#define WS_KEEP_BUFFER 16384
+#define WS_KEEP_BUFFER 4096
 #define WS_RAND_POOL 64
 #define WS_CLOSE_FRAME_MAX (2 + 4 + WS_CONTROL_MAX)
 
