@@ -60,6 +60,7 @@ def run(config):
         "UNIFIED_SOURCES": StrictList(),
         "EXPORTS": FilesTree(),
         "FINAL_TARGET_FILES": FilesTree(),
+        "FINAL_TARGET_PP_FILES": FilesTree(),
         "LOCAL_INCLUDES": StrictList(),
         "OS_LIBS": StrictList(),
         "FINAL_LIBRARY": None,
@@ -78,13 +79,14 @@ def run(config):
         named.update(sandbox[var])
     named.update(sandbox["EXPORTS"].all())
     named.update(sandbox["FINAL_TARGET_FILES"].all())
+    named.update(sandbox["FINAL_TARGET_PP_FILES"].all())
     return sandbox, named
 
 
 def tree_sources():
     out = set()
     for sub, exts in (("idl", (".idl",)), ("src", (".c", ".cpp")),
-                      ("components", (".c", ".cpp", ".manifest"))):
+                      ("components", (".c", ".cpp", ".manifest", ".manifest.in"))):
         for root, _dirs, files in os.walk(os.path.join(TOP, sub)):
             for name in files:
                 if name.endswith(exts):
