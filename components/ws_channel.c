@@ -115,6 +115,10 @@ static ws_channel *from_handler(nsIProtocolHandler *self) {
     return NS_OK;                                                              \
   } while (0)
 
+/* Runs when the last reference goes. Today that is always on the owning
+ * thread; once the socket thread holds references (ws:// issue) the
+ * owning-thread members below must be released by an event posted to the
+ * owning thread instead, as Gecko proxies its releases to the main thread. */
 static void ws_channel_destroy(ws_channel *ch) {
   NS_IF_RELEASE(ch->original_uri);
   NS_IF_RELEASE(ch->uri);

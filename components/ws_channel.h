@@ -8,9 +8,11 @@
  * or "?name=wss") and use the generated interface headers only.
  *
  * Threads: a channel belongs to the thread that created it (its owning
- * thread). Every interface method is to be called on that thread; AddRef and
- * Release may be called on any thread (the count is atomic), so the
- * socket-transport thread of the ws:// issue can hold references.
+ * thread). nsIWebSocketChannel methods are to be called on that thread
+ * (debug builds assert it). nsIProtocolHandler methods read only immutable
+ * data and may be called on any thread. AddRef and Release may be called
+ * on any thread (the count is atomic), so the socket-transport thread of
+ * the ws:// issue can hold references.
  */
 #ifndef WSCHANNEL_WS_CHANNEL_H
 #define WSCHANNEL_WS_CHANNEL_H

@@ -388,7 +388,10 @@ START_TEST(test_protocol_round_trip) {
   /* A dependent (non-owned, unterminated) source is copied too. */
   const char buf[] = "v2.bookings.example.netXXX";
   nsCStringContainer dep;
-  ck_assert_uint_eq(NS_CStringContainerInit2(&dep, buf, 23, 0x2 | 0x8),
+  ck_assert_uint_eq(NS_CStringContainerInit2(
+                        &dep, buf, 23,
+                        NS_CSTRING_CONTAINER_INIT_DEPEND |
+                            NS_CSTRING_CONTAINER_INIT_SUBSTRING),
                     NS_OK);
   ck_assert_uint_eq(nsIWebSocketChannel_SetProtocol(ch, &dep), NS_OK);
   NS_CStringContainerFinish(&dep);
