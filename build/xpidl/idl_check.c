@@ -702,6 +702,13 @@ static void check_names(idl_ctx *ctx, idl_decl *iface) {
     idl_member *m = iface->members.items[i];
     if (m->kind != IDL_M_CONST)
       continue;
+    if (strcmp(m->name, "IID") == 0) {
+      /* nsIFoo_IID is the interface's IID variable */
+      xp_error(m->loc, "const name 'IID' is reserved (%s_IID is the "
+                       "interface's IID)",
+               iface->name);
+      continue;
+    }
     idl_member *old = xp_map_get(&natives, m->name);
     if (old)
       xp_error(m->loc,

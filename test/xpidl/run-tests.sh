@@ -10,7 +10,8 @@
 #   abi      golden/xptestAbi.idl implemented in C and called from C++, and
 #            the reverse (abi_c.c, abi_cpp.cpp)
 #   errors   each errors/*.idl fails with the `// expect:` text of its first
-#            line and leaves the output file untouched; ok_*.idl succeed
+#            line and leaves the output file untouched; ok_*.idl succeed,
+#            printing every `// warn:` line's text
 #
 # Environment: XPIDL (default $top_builddir/build/xpidl/xpidl, top_builddir
 # defaulting to the current directory), XPIDL_TEST_CC / XPIDL_TEST_CXX
@@ -166,8 +167,16 @@ for idl in "$here"/errors/*.idl; do
   rc=$?
   case $name in
     ok_*)
-      if [ $rc -eq 0 ]; then pass "errors: $name compiles ($expect)"
-      else fail "errors: $name should compile" "$work/stderr"; fi
+      missing_warning=
+      sed -n 's,^// warn: ,,p' "$idl" >"$work/warnings"
+      while IFS= read -r w; do
+        grep -qF -- "$w" "$work/stderr" || missing_warning=$w
+      done <"$work/warnings"
+      if [ $rc -ne 0 ]; then fail "errors: $name should compile" "$work/stderr"
+      elif [ -n "$missing_warning" ]; then
+        echo "expected: $missing_warning" >>"$work/stderr"
+        fail "errors: $name warning" "$work/stderr"
+      else pass "errors: $name compiles ($expect)"; fi
       continue ;;
   esac
   if [ -z "$expect" ]; then
