@@ -68,15 +68,18 @@ NS_InitXPCOM2(nsIServiceManager **result, nsIFile *binDirectory,
 
 /*
  * Stops XPCOM. Main thread only (else NS_ERROR_UNEXPECTED); without a
- * running XPCOM returns NS_ERROR_NOT_INITIALIZED. In order: runs pending
- * main-thread events; notifies observers of "xpcom-will-shutdown" and
- * "xpcom-shutdown" (from then on creating instances or getting services
- * fails with NS_ERROR_UNEXPECTED); notifies "xpcom-shutdown-threads" and
- * shuts down every other thread (see nsIThread::Shutdown); runs pending
- * events; releases servMgr if non-null (the reference NS_InitXPCOM2 gave);
- * releases services, observers, factories and armed timers; runs and then
- * closes the main queue; calls each module's unloadProc; finally prints the
- * leak report (XPCOM_MEM_LEAK_LOG, see xpcom_object.h). Returns NS_OK.
+ * running XPCOM returns NS_ERROR_NOT_INITIALIZED. In Gecko's order: runs
+ * pending main-thread events; notifies observers of "xpcom-will-shutdown",
+ * "xpcom-shutdown" (subject: the service manager) and
+ * "xpcom-shutdown-threads", running pending events after each; shuts down
+ * every other thread (see nsIThread::Shutdown; an attached thread must
+ * detach itself, see xpcom_thread.h). From then on creating instances or
+ * getting services fails with NS_ERROR_UNEXPECTED. Then releases servMgr if
+ * non-null (the reference NS_InitXPCOM2 gave); releases services,
+ * observers, factories and armed timers; runs and then closes the main
+ * queue; calls each module's unloadProc (libraries stay loaded); finally
+ * prints the leak report (XPCOM_MEM_LEAK_LOG, see xpcom_object.h).
+ * Returns NS_OK.
  */
 XPCOM_API(nsresult) NS_ShutdownXPCOM(nsIServiceManager *servMgr);
 

@@ -541,12 +541,12 @@ static nsresult create_instance(class_entry *e, nsISupports *outer,
 static nsresult cm_CreateInstance(nsIComponentManager *self, const nsCID *cid,
                                   nsISupports *outer, const nsIID *iid,
                                   void **result) {
-  nsresult rv = check_running();
-  if (NS_FAILED(rv))
-    return rv;
   if (!result)
     return NS_ERROR_NULL_POINTER;
   *result = NULL;
+  nsresult rv = check_running();
+  if (NS_FAILED(rv))
+    return rv;
   if (!cid || !iid)
     return NS_ERROR_INVALID_ARG;
   return create_instance(lookup_cid(cid), outer, iid, result);
@@ -557,6 +557,8 @@ static nsresult cm_CreateInstanceByContractID(nsIComponentManager *self,
                                               nsISupports *outer,
                                               const nsIID *iid,
                                               void **result) {
+  if (result)
+    *result = NULL;
   if (!contract)
     return NS_ERROR_INVALID_ARG;
   nsresult rv = check_running();
@@ -564,7 +566,6 @@ static nsresult cm_CreateInstanceByContractID(nsIComponentManager *self,
     return rv;
   if (!result)
     return NS_ERROR_NULL_POINTER;
-  *result = NULL;
   if (!iid)
     return NS_ERROR_INVALID_ARG;
   return create_instance(lookup_contract(contract), outer, iid, result);

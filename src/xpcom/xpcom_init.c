@@ -111,18 +111,21 @@ XPCOM_API(nsresult) NS_ShutdownXPCOM(nsIServiceManager *servMgr) {
   if (!NS_IsMainThread())
     return NS_ERROR_UNEXPECTED;
 
+  /* Gecko's order: the observers first (services still work for them,
+   * and "xpcom-shutdown" gets the service manager as its subject), then
+   * the other threads; only then are services refused. */
   (void)NS_ProcessPendingEvents(NULL);
   xpcom_observers_notify(NULL, "xpcom-will-shutdown", NULL);
-  xpcom_observers_notify(NULL, "xpcom-shutdown", NULL);
+  xpcom_observers_notify(xpcom_components_manager(), "xpcom-shutdown", NULL);
+  (void)NS_ProcessPendingEvents(NULL);
+  xpcom_observers_notify(NULL, "xpcom-shutdown-threads", NULL);
+  (void)NS_ProcessPendingEvents(NULL);
+  xpcom_threads_shutdown_others();
+  (void)NS_ProcessPendingEvents(NULL);
 
   /* From here on getService/createInstance answer NS_ERROR_UNEXPECTED. */
   atomic_store(&g_state, XPCOM_STATE_SHUTDOWN);
   xpcom_components_begin_shutdown();
-  (void)NS_ProcessPendingEvents(NULL);
-
-  xpcom_observers_notify(NULL, "xpcom-shutdown-threads", NULL);
-  xpcom_threads_shutdown_others();
-  (void)NS_ProcessPendingEvents(NULL);
 
   /* As Gecko: we AddRef'd the pointer NS_InitXPCOM2 handed out. */
   if (servMgr)
