@@ -654,38 +654,65 @@ static nsresult thread_DispatchFromScript(nsIThread *self, nsIRunnable *event,
   return thread_dispatch(THREAD(self), event, flags);
 }
 
-/* DelayedDispatch: arms a one-shot timer on the target thread that queues
- * the event when it fires. */
-typedef struct delayed_dispatch {
-  xpcom_thread *target; /* owned */
-  nsIRunnable *event;   /* owned */
+/* DelayedDispatch: on the target thread, arm a one-shot timer whose
+ * callback object holds the event. The armed timer keeps the callback
+ * alive; if the timer is cancelled (its thread shuts down first) the
+ * callback dies with the event unrun and releases it. */
+typedef struct delayed_event {
+  nsITimerCallback iface;
+  uint32_t refcnt;
+  nsIRunnable *event; /* owned until run */
   uint32_t delay;
-  nsITimer *timer;      /* owned, armed on target */
-} delayed_dispatch;
+} delayed_event;
 
-static void delayed_free(void *arg) {
-  delayed_dispatch *d = arg;
-  if (d->event)
-    NS_RELEASE(d->event);
-  if (d->timer)
-    NS_RELEASE(d->timer);
-  xpcom_thread_release(d->target);
-  free(d);
+static nsresult de_QueryInterface(nsITimerCallback *self, const nsIID *iid,
+                                  void **result) {
+  static const xpcom_qi_entry table[] = {
+      XPCOM_QI_ENTRY(delayed_event, iface, nsITimerCallback_IID),
+      XPCOM_QI_END};
+  return xpcom_table_qi(self, table, iid, result);
 }
-
-static void delayed_fire(nsITimer *timer, void *closure) {
-  delayed_dispatch *d = closure;
+static nsrefcnt de_AddRef(nsITimerCallback *self) {
+  return xpcom_refcnt_inc(&((delayed_event *)self)->refcnt);
+}
+static nsrefcnt de_Release(nsITimerCallback *self) {
+  delayed_event *d = (delayed_event *)self;
+  nsrefcnt n = xpcom_refcnt_dec(&d->refcnt);
+  if (n == 0) {
+    NS_IF_RELEASE(d->event);
+    xpcom_leak_dtor("DelayedRunnable", sizeof *d);
+    free(d);
+  }
+  return n;
+}
+static nsresult de_Notify(nsITimerCallback *self, nsITimer *timer) {
+  delayed_event *d = (delayed_event *)self;
   nsIRunnable *event = d->event;
   d->event = NULL;
-  run_event(event);
-  delayed_free(d);
+  if (event)
+    run_event(event);
+  return NS_OK;
 }
+static const nsITimerCallbackVtbl delayed_vtbl = {
+    .QueryInterface = de_QueryInterface,
+    .AddRef = de_AddRef,
+    .Release = de_Release,
+    .Notify = de_Notify,
+};
 
+static void delayed_drop(void *arg) { de_Release(arg); }
+
+/* Runs on the target: arms the timer there. */
 static void delayed_arm(void *arg) {
-  delayed_dispatch *d = arg;
-  if (NS_FAILED(xpcom_timer_arm(&d->timer, d->delay,
-                                nsITimer_TYPE_ONE_SHOT, delayed_fire, d)))
-    delayed_free(d);
+  delayed_event *d = arg;
+  nsITimer *timer = NULL;
+  if (NS_SUCCEEDED(xpcom_timer_construct(NULL, &nsITimer_IID,
+                                         (void **)&timer))) {
+    (void)nsITimer_InitWithCallback(timer, &d->iface, d->delay,
+                                    nsITimer_TYPE_ONE_SHOT);
+    NS_RELEASE(timer); /* armed, it keeps itself and d alive */
+  }
+  de_Release(&d->iface);
 }
 
 static nsresult thread_DelayedDispatch(nsIThread *self,
@@ -699,19 +726,20 @@ static nsresult thread_DelayedDispatch(nsIThread *self,
     NS_RELEASE(r);
     return NS_ERROR_UNEXPECTED;
   }
-  delayed_dispatch *d = calloc(1, sizeof *d);
+  delayed_event *d = calloc(1, sizeof *d);
   if (!d) {
     NS_RELEASE(r);
     return NS_ERROR_OUT_OF_MEMORY;
   }
-  d->target = THREAD(self);
-  xpcom_thread_addref(d->target);
+  d->iface.vtbl = &delayed_vtbl;
+  d->refcnt = 1;
   d->event = r;
   d->delay = delay;
+  xpcom_leak_ctor("DelayedRunnable", sizeof *d);
   nsresult rv = xpcom_dispatch_fn((nsIEventTarget *)self, delayed_arm, d,
-                                  delayed_free);
+                                  delayed_drop);
   if (NS_FAILED(rv))
-    delayed_free(d);
+    de_Release(&d->iface); /* releases the event too */
   return rv;
 }
 

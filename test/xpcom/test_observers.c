@@ -91,7 +91,9 @@ static rec_observer *rec_new(const char *name, char *log) {
 
 START_TEST(test_notify_order_and_arguments)
 {
-  char log[512] = "";
+  /* static: observers left registered write here during shutdown */
+  static char log[1024];
+  log[0] = '\0';
   nsIObserverService *os = obs_service();
   rec_observer *a = rec_new("a", log), *b = rec_new("b", log),
                *star = rec_new("star", log), *other = rec_new("other", log);
@@ -142,7 +144,9 @@ END_TEST
 
 START_TEST(test_remove_during_notification)
 {
-  char log[512] = "";
+  /* static: observers left registered write here during shutdown */
+  static char log[1024];
+  log[0] = '\0';
   nsIObserverService *os = obs_service();
   rec_observer *a = rec_new("a", log), *b = rec_new("b", log),
                *c = rec_new("c", log);
@@ -176,7 +180,8 @@ END_TEST
 
 START_TEST(test_enumerate_observers)
 {
-  char log[64] = "";
+  static char log[1024];
+  log[0] = '\0';
   nsIObserverService *os = obs_service();
   rec_observer *a = rec_new("a", log), *b = rec_new("b", log);
   ck_assert_uint_eq(nsIObserverService_AddObserver(os, &a->iface, "e", false),
@@ -228,7 +233,8 @@ static void offmain_run(void *arg) {
 
 START_TEST(test_main_thread_only)
 {
-  char log[64] = "";
+  static char log[1024];
+  log[0] = '\0';
   nsIObserverService *os = obs_service();
   rec_observer *a = rec_new("a", log);
   offmain m = {os, &a->iface, NS_OK, NS_OK};

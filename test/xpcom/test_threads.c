@@ -589,6 +589,21 @@ START_TEST(test_delayed_dispatch)
                     NS_ERROR_UNEXPECTED);
   ck_assert_int_eq(atomic_load(&c.drops), 1);
   NS_RELEASE(main);
+
+  /* Delayed on a thread that shuts down first: dropped, not leaked. */
+  nsIThread *worker = NULL;
+  ck_assert_uint_eq(NS_NewThread(&worker, NULL, 0), NS_OK);
+  h.mRawPtr = xpcom_runnable_new(svc_count_run, &c, svc_count_drop);
+  ck_assert_uint_eq(nsIThread_DelayedDispatch(worker, &h, 60000), NS_OK);
+  ck_assert_uint_eq(nsIThread_Shutdown(worker), NS_OK);
+  ck_assert_int_eq(atomic_load(&c.drops), 2);
+  ck_assert_int_eq(atomic_load(&c.runs), 1);
+  /* ...and on one that has already shut down. */
+  h.mRawPtr = xpcom_runnable_new(svc_count_run, &c, svc_count_drop);
+  ck_assert_uint_eq(nsIThread_DelayedDispatch(worker, &h, 10),
+                    NS_ERROR_UNEXPECTED);
+  ck_assert_int_eq(atomic_load(&c.drops), 3);
+  NS_RELEASE(worker);
 }
 END_TEST
 
