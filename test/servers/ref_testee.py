@@ -78,7 +78,9 @@ class Connection:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if secure:
             ctx = ssl.create_default_context(cafile=self.cafile)
-            sock = ctx.wrap_socket(sock, server_hostname=u.hostname)
+            # a TCP reset must not look like an orderly EOF
+            sock = ctx.wrap_socket(sock, server_hostname=u.hostname,
+                                   suppress_ragged_eofs=False)
         self.sock = sock
         key = wp.new_key()
         target = u.path or "/"

@@ -203,6 +203,25 @@ class FrameParser:
         return FrameHeader(fin, rsv, opcode, masked, length, key, lb)
 
 
+def take_frame(buf):
+    """If `buf` (a bytearray) starts with a complete frame, remove it and
+    return (FrameHeader, unmasked payload); else return None and leave
+    `buf` alone.  For small test exchanges where streaming is not needed."""
+    p = FrameParser()
+    p.buf = bytearray(buf[:14])
+    h = p._header()
+    if h is None:
+        return None
+    start = 2 + h.len_bytes + (4 if h.masked else 0)
+    if len(buf) < start + h.length:
+        return None
+    payload = bytes(buf[start:start + h.length])
+    del buf[:start + h.length]
+    if h.masked:
+        payload = xor_mask(payload, h.mask_key)
+    return h, payload
+
+
 # --------------------------------------------------------------------------
 # UTF-8
 
