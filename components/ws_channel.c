@@ -22,6 +22,8 @@
 #include "nsXPCOMStrings.h"
 #include "xpcom_object.h"
 
+#include "net/net_uri_object.h"
+
 #include "nsIInterfaceRequestor.h"
 #include "nsILoadGroup.h"
 #include "nsIProtocolHandler.h"
@@ -357,8 +359,12 @@ static nsresult ph_NewURI(nsIProtocolHandler *self, const nsACString *aSpec,
   if (!_retval)
     return NS_ERROR_NULL_POINTER;
   *_retval = NULL;
-  /* The ws/wss nsIURI implementation is part of the ws:// issue. */
-  return NS_ERROR_NOT_IMPLEMENTED;
+  if (!aSpec)
+    return NS_ERROR_NULL_POINTER;
+  /* Gecko's BaseWebSocketChannel makes a standard URL with the scheme's
+   * default port; NS_NewURI is ours (src/net), which knows ws/wss/http/https
+   * defaults and resolves against aBaseURI. The charset is ignored there. */
+  return NS_NewURI(_retval, aSpec, aOriginCharset, aBaseURI);
 }
 
 static nsresult ph_NewChannel2(nsIProtocolHandler *self, nsIURI *aURI,

@@ -24,6 +24,7 @@
 
 #include "nsIComponentManager.h"
 #include "nsIFactory.h"
+#include "nsIIOService.h"
 #include "nsIInterfaceRequestor.h"
 #include "nsILoadGroup.h"
 #include "nsIProtocolHandler.h"
@@ -32,10 +33,12 @@
 #include "nsIWebSocketChannel.h"
 #include "nsIWebSocketListener.h"
 
+#include "net/net_ioservice.h"
 #include "ws_channel.h"
 
 static const nsCID kWsCID = WS_CHANNEL_WS_CID;
 static const nsCID kWssCID = WS_CHANNEL_WSS_CID;
+static const nsCID kIOServiceCID = NET_IOSERVICE_CID;
 
 /* Any pointer value that is not NULL, to see out parameters get nulled. */
 #define GARBAGE ((void *)(uintptr_t)0x5a5a5a5a)
@@ -624,11 +627,43 @@ START_TEST(test_protocol_handler) {
                       NS_OK);
     ck_assert(!allow);
 
+    /* newURI: NS_NewURI, with the scheme's default port dropped and
+     * relative specs resolved against the base. */
     nsIURI *uri = GARBAGE;
-    NS_CStringSetData(&s, "ws://example.com/chat", UINT32_MAX);
+    const char *spec = i ? "WSS://Example.COM:443/chat?x#f"
+                         : "ws://example.com:80/a/../chat";
+    const char *want = i ? "wss://example.com/chat?x#f"
+                         : "ws://example.com/chat";
+    NS_CStringSetData(&s, spec, UINT32_MAX);
     ck_assert_uint_eq(nsIProtocolHandler_NewURI(ph, &s, NULL, NULL, &uri),
-                      NS_ERROR_NOT_IMPLEMENTED);
+                      NS_OK);
+    ck_assert_ptr_nonnull(uri);
+    ck_assert_ptr_ne(uri, GARBAGE);
+    nsCStringContainer got;
+    NS_CStringContainerInit(&got);
+    ck_assert_uint_eq(nsIURI_GetSpec(uri, &got), NS_OK);
+    ck_assert_msg(xpcom_cstring_equals(&got, want, strlen(want)),
+                  "spec %s", want);
+    nsIURI *rel = GARBAGE;
+    NS_CStringSetData(&s, "other?q=1", UINT32_MAX);
+    ck_assert_uint_eq(nsIProtocolHandler_NewURI(ph, &s, "UTF-8", uri, &rel),
+                      NS_OK);
+    ck_assert_uint_eq(nsIURI_GetSpec(rel, &got), NS_OK);
+    want = i ? "wss://example.com/other?q=1" : "ws://example.com/other?q=1";
+    ck_assert(xpcom_cstring_equals(&got, want, strlen(want)));
+    NS_RELEASE(rel);
+    NS_RELEASE(uri);
+    /* Malformed: NS_ERROR_MALFORMED_URI, out pointer nulled. */
+    uri = GARBAGE;
+    NS_CStringSetData(&s, "ws://[::1/", UINT32_MAX);
+    ck_assert_uint_eq(nsIProtocolHandler_NewURI(ph, &s, NULL, NULL, &uri),
+                      NS_ERROR_MALFORMED_URI);
     ck_assert_ptr_null(uri);
+    uri = GARBAGE;
+    ck_assert_uint_eq(nsIProtocolHandler_NewURI(ph, NULL, NULL, NULL, &uri),
+                      NS_ERROR_NULL_POINTER);
+    ck_assert_ptr_null(uri);
+    NS_CStringContainerFinish(&got);
 
     nsIChannel *chan = GARBAGE;
     ck_assert_uint_eq(nsIProtocolHandler_NewChannel(ph, NULL, &chan),
@@ -642,6 +677,39 @@ START_TEST(test_protocol_handler) {
     NS_CStringContainerFinish(&s);
     NS_RELEASE(ph);
   }
+}
+END_TEST
+
+/* ---- the IO service the module registers -------------------------------- */
+
+START_TEST(test_io_service_registered) {
+  nsIIOService *io = GARBAGE, *again = NULL;
+  ck_assert_uint_eq(nsIServiceManager_GetServiceByContractID(
+                        g_sm, "@mozilla.org/network/io-service;1",
+                        &nsIIOService_IID, (void **)&io),
+                    NS_OK);
+  ck_assert_ptr_nonnull(io);
+  ck_assert_uint_eq(nsIServiceManager_GetService(g_sm, &kIOServiceCID,
+                                                 &nsIIOService_IID,
+                                                 (void **)&again),
+                    NS_OK);
+  ck_assert_ptr_eq(io, again); /* one service instance */
+  /* newURI for ws asks no handler; getProtocolHandler("ws") finds ours. */
+  nsIProtocolHandler *ph = NULL;
+  ck_assert_uint_eq(nsIIOService_GetProtocolHandler(io, "ws", &ph), NS_OK);
+  int32_t port = 0;
+  ck_assert_uint_eq(nsIProtocolHandler_GetDefaultPort(ph, &port), NS_OK);
+  ck_assert_int_eq(port, 80);
+  nsCStringContainer s;
+  NS_CStringContainerInit2(&s, "ws://127.0.0.1:8080/x", UINT32_MAX, 0);
+  nsIURI *uri = NULL;
+  ck_assert_uint_eq(nsIIOService_NewURI(io, &s, NULL, NULL, &uri), NS_OK);
+  ck_assert_ptr_nonnull(uri);
+  NS_RELEASE(uri);
+  NS_CStringContainerFinish(&s);
+  NS_RELEASE(ph);
+  NS_RELEASE(again);
+  NS_RELEASE(io);
 }
 END_TEST
 
@@ -680,7 +748,10 @@ START_TEST(test_nsmodule_descriptor) {
   ck_assert_ptr_nonnull(m->mCIDs);
   ck_assert(memcmp(m->mCIDs[0].cid, &kWsCID, sizeof kWsCID) == 0);
   ck_assert(memcmp(m->mCIDs[1].cid, &kWssCID, sizeof kWssCID) == 0);
-  ck_assert_ptr_null(m->mCIDs[2].cid);
+  ck_assert(memcmp(m->mCIDs[2].cid, &kIOServiceCID, sizeof kIOServiceCID) ==
+            0);
+  ck_assert(m->mCIDs[2].service);
+  ck_assert_ptr_null(m->mCIDs[3].cid);
   ck_assert_ptr_nonnull(m->mContractIDs);
   ck_assert_str_eq(m->mContractIDs[0].contractid,
                    "@mozilla.org/network/protocol;1?name=ws");
@@ -688,7 +759,11 @@ START_TEST(test_nsmodule_descriptor) {
   ck_assert_str_eq(m->mContractIDs[1].contractid,
                    "@mozilla.org/network/protocol;1?name=wss");
   ck_assert(memcmp(m->mContractIDs[1].cid, &kWssCID, sizeof kWssCID) == 0);
-  ck_assert_ptr_null(m->mContractIDs[2].contractid);
+  ck_assert_str_eq(m->mContractIDs[2].contractid,
+                   "@mozilla.org/network/io-service;1");
+  ck_assert(memcmp(m->mContractIDs[2].cid, &kIOServiceCID,
+                   sizeof kIOServiceCID) == 0);
+  ck_assert_ptr_null(m->mContractIDs[3].contractid);
 
   /* The constructors themselves refuse aggregation (a Gecko loader would
    * call them without our component manager's check in front). */
@@ -740,6 +815,7 @@ static Suite *channel_suite(void) {
   tcase_add_test(tc, test_close);
   tcase_add_test(tc, test_send);
   tcase_add_test(tc, test_protocol_handler);
+  tcase_add_test(tc, test_io_service_registered);
   tcase_add_test(tc, test_nsmodule_descriptor);
   suite_add_tcase(s, tc);
   return s;
