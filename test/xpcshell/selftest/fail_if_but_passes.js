@@ -1,0 +1,4 @@
+/* fail-if = true but passes: an unexpected pass is a failure. */
+function run_test() {
+  Assert.ok(true);
+}

@@ -1,0 +1,2 @@
+/* Head file of the self-test manifest: defines what tests there use. */
+var SELFTEST_HEAD_LOADED = true;

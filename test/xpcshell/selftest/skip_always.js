@@ -1,0 +1,4 @@
+/* skip-if = true: must never run. */
+function run_test() {
+  do_throw("a skipped test ran");
+}
