@@ -1,0 +1,28 @@
+/* A refused connection: onStop(NS_ERROR_CONNECTION_REFUSED) without
+ * onStart (Gecko 8's status for a failed connection).  Port 1 of the
+ * loopback address: nothing listens there on a test machine. */
+
+function run_test() {
+  let chan = makeWebSocketChannel();
+  do_test_pending("refused");
+  chan.asyncOpen(wsNewURI("ws://127.0.0.1:1/"), "", {
+    onStart() {
+      do_throw("onStart must not be called for a refused connection");
+    },
+    onStop(aContext, aStatusCode) {
+      Assert.equal(aStatusCode, Cr.NS_ERROR_CONNECTION_REFUSED,
+                   "status " + _result_name(aStatusCode));
+      do_test_finished("refused");
+    },
+    onMessageAvailable() {
+      do_throw("no message expected");
+    },
+    onBinaryMessageAvailable() {
+      do_throw("no message expected");
+    },
+    onAcknowledge() {},
+    onServerClose() {
+      do_throw("no server close expected");
+    },
+  }, null);
+}
