@@ -37,9 +37,10 @@
  * run_test, an add_test function, an add_task task (rejection), a
  * do_timeout/executeSoon callback or a cleanup function, and on a load error.
  * Exceptions thrown from a listener object that native code calls (e.g.
- * nsIWebSocketListener.onStart) go to the shell, not here: wrap such
- * callbacks (head_websocket.js does) or assert in them (a failed assertion
- * is recorded before it throws, so it is never lost).
+ * nsIWebSocketListener.onStart) go to the shell, not here: the shell
+ * reports them on stderr ("uncaught exception"), and runxpcshelltests.py
+ * fails a test on such a report.  A failed assertion in such a callback is
+ * recorded here before it throws, so it is never lost either way.
  *
  * "Still pending when nothing can happen any more": the main loop is
  * Gecko's `while (!_quit) processNextEvent(true)`.  Whether anything can

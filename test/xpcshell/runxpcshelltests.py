@@ -15,7 +15,9 @@ Each test runs in its own xpcshell process, Gecko's way:
 with the test's directory as working directory and a fresh temporary
 directory (TMPDIR, and do_get_tempdir()).  A test passes when xpcshell exits
 0, printed no TEST-UNEXPECTED-* line (head.js's, or the leak report's), no
-sanitizer error, and head.js reached its "exiting test" line.
+sanitizer error, no "uncaught exception" report of the shell (an exception
+thrown by a listener that native code called, or by a promise job), and
+head.js reached its "exiting test" line.
 
 Manifests (xpcshell.ini):
     [DEFAULT]
@@ -416,6 +418,12 @@ class Result:
 _SANITIZER = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|"
                         r"runtime error: |ThreadSanitizer: ")
 
+# The shell's report of an exception nobody caught: thrown by a listener
+# that native code called, or by a promise job.  head.js cannot see those,
+# so the runner fails the test on the report.  A failure head.js already
+# logged unwinds as TestAbortError; its report is no news.
+_UNCAUGHT = re.compile(r": uncaught exception: (?!TestAbortError)")
+
 
 def _js_string(s):
     return json.dumps(s)
@@ -490,6 +498,8 @@ def run_one(test, opts, servers, mozinfo):
         reason = "a TEST-UNEXPECTED line was logged"
     elif any(_SANITIZER.search(l) for l in lines):
         reason = "sanitizer error"
+    elif any(_UNCAUGHT.search(l) for l in lines):
+        reason = "uncaught exception reported by xpcshell"
     elif not any(re.match(r"^TEST-INFO \| .* \| exiting test$", l)
                  for l in lines):
         reason = "head.js did not finish (no 'exiting test' line)"
@@ -590,6 +600,8 @@ def main(argv=None):
                         help="run only these tests (names as in the "
                              "manifest)")
     opts = parser.parse_args(argv)
+    # Piped into head(1) and the like: stop quietly, like other tools.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
 
     if opts.jobs < 1:
         parser.error("--jobs must be at least 1")
