@@ -7,6 +7,7 @@ and its behaviorClose is OK or INFORMATIONAL.
 
   --expect-failed PATTERNS     these cases must have behavior FAILED
   --expect-nonstrict PATTERNS  these cases must have behavior NON-STRICT
+  --expect-unclean PATTERNS    these cases must have behaviorClose UNCLEAN
   --strict                     NON-STRICT counts as a failure elsewhere
   --count N                    exactly N cases must be in the report
 
@@ -40,6 +41,7 @@ def main():
     ap.add_argument("agent")
     ap.add_argument("--expect-failed")
     ap.add_argument("--expect-nonstrict")
+    ap.add_argument("--expect-unclean")
     ap.add_argument("--strict", action="store_true")
     ap.add_argument("--count", type=int)
     a = ap.parse_args()
@@ -55,6 +57,7 @@ def main():
         return 1
     want_failed = matcher(a.expect_failed)
     want_ns = matcher(a.expect_nonstrict)
+    want_unclean = matcher(a.expect_unclean)
     problems = []
     tally = {}
     for cid in sorted(cases, key=key):
@@ -64,6 +67,10 @@ def main():
         if want_failed(cid):
             if b != "FAILED":
                 problems.append("%s: expected FAILED, got %s/%s" %
+                                (cid, b, bc))
+        elif want_unclean(cid):
+            if bc != "UNCLEAN":
+                problems.append("%s: expected an UNCLEAN close, got %s/%s" %
                                 (cid, b, bc))
         elif want_ns(cid):
             if b != "NON-STRICT" or bc not in GOOD_CLOSE:
