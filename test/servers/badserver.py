@@ -45,8 +45,8 @@ failure):
                  frames; set max-message-size to --size)    0x8052000A
  hugeclaim       a frame header claiming 2^62 bytes, then Close 1009, NS_ERROR_FILE_TOO_BIG at
                  16 bytes, then silence                     once, without allocating the claim
- badutf8text     a text frame that turns invalid at byte  Close 1007 *before* the rest of the
-                 13 (ED A0): written up to that byte,       frame is sent (fail-fast; EVENT says
+ badutf8text     a text frame that turns invalid at its   Close 1007 *before* the rest of the
+                 13th byte (A0 after ED): written up to     frame is sent (fail-fast; EVENT says
                  --delay pause, then the rest               when=before-rest); Gecko 8
                                                             NS_ERROR_ILLEGAL_VALUE (later Gecko:
                                                             NS_ERROR_CANNOT_CONVERT_DATA)
@@ -66,9 +66,9 @@ failure):
  masked          a masked text frame "masked"             RFC 6455 5.1: Close 1002,
                                                             NS_ERROR_ILLEGAL_VALUE (Gecko
                                                             tolerated masked frames)
- echo            well-behaved echo: subprotocol = first   NS_OK; text "!ping X" makes the
-                 offered one in --protocols; Pings are      server Ping with payload X and
-                 answered; commands below                   answer the Pong with text "pong X";
+ echo            well-behaved echo; the subprotocol is    NS_OK; text "!ping X" makes the
+                 the client's first offer that is in        server Ping with payload X and
+                 --protocols; Pings answered; commands      answer the Pong with text "pong X";
                                                             "!close CODE [REASON]" makes it
                                                             close; "!send N" sends a binary
                                                             message of N bytes
@@ -77,6 +77,7 @@ failure):
 """
 import argparse
 import asyncio
+import http
 import itertools
 import os
 import socket
@@ -311,10 +312,14 @@ class Conn:
 
 
 async def m_non101(c):
-    body = b"Forbidden by badserver\n"
-    c.writer.write(b"HTTP/1.1 %d Forbidden\r\nContent-Type: text/plain\r\n"
+    try:
+        phrase = http.HTTPStatus(c.a.status).phrase
+    except ValueError:
+        phrase = "Whatever"
+    body = b"refused by badserver\n"
+    c.writer.write(b"HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
                    b"Content-Length: %d\r\nConnection: close\r\n\r\n%s" %
-                   (c.a.status, len(body), body))
+                   (c.a.status, phrase.encode(), len(body), body))
     await c.writer.drain()
     await c.until_eof(2)
 
