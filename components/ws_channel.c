@@ -3,13 +3,23 @@
  *
  * One allocation holds two interface pointers, nsIWebSocketChannel first
  * (the object's identity, what QueryInterface(nsISupports) returns) and
- * nsIProtocolHandler second. Everything that needs no network is real:
- * QueryInterface, refcounting, leak accounting, the attributes, argument
- * checking, and the protocol-handler properties of the ws/wss schemes.
- * The network side (transport, handshake, framing) is the ws:// issue;
- * until it lands asyncOpen says NS_ERROR_NOT_IMPLEMENTED and close/send say
- * NS_ERROR_NOT_CONNECTED, which is what Gecko answers when no transport
- * exists.
+ * nsIProtocolHandler second.
+ *
+ * The network work is done by a net_ws_conn (src/net/net_ws_conn.h) on the
+ * socket-transport thread. The channel lives on its owning thread (the
+ * one that called asyncOpen), talks to the connection only through its
+ * commands (send, close, abort, release) and receives its events (start,
+ * message, acknowledge, server close, stop) as callbacks the connection
+ * posts to that thread, in order. The channel turns them into listener
+ * calls with Gecko 8's rules:
+ *  - no listener call before asyncOpen returns; onStart only after a valid
+ *    101 (protocol and extensions set first), never for a failed
+ *    connection; onStop exactly once, last; then listener and context are
+ *    released;
+ *  - the channel keeps itself alive from asyncOpen until onStop has been
+ *    delivered (Gecko's transport and runnables hold it the same way), so a
+ *    host may drop its reference to an open channel: the session runs to
+ *    its end, and XPCOM shutdown ends it with NS_ERROR_ABORT.
  */
 #include "ws_channel.h"
 
@@ -19,14 +29,29 @@
 #include <prthread.h>
 
 #include "nsError.h"
+#include "nsXPCOM.h"
 #include "nsXPCOMStrings.h"
+#include "xpcom_log.h"
 #include "xpcom_object.h"
+#include "xpcom_prefs.h"
+#include "xpcom_thread.h"
 
+#include "net/net_ioservice.h"
 #include "net/net_uri_object.h"
+/* net_uri.h and net_sts.h define NET_API differently (an attribute vs a
+ * function-like macro): the URI headers come first and their spelling is
+ * dropped before the transport headers define theirs. */
+#undef NET_API
+#include "net/net_admission.h"
+#include "net/net_ws_conn.h"
 
+#include "nsIEventTarget.h"
+#include "nsIIOService.h"
 #include "nsIInterfaceRequestor.h"
 #include "nsILoadGroup.h"
 #include "nsIProtocolHandler.h"
+#include "nsIServiceManager.h"
+#include "nsIThread.h"
 #include "nsIURI.h"
 #include "nsIWebSocketChannel.h"
 #include "nsIWebSocketListener.h"
@@ -35,16 +60,29 @@
  * Close payload spends two of them on the status code. */
 #define WS_MAX_CLOSE_REASON 123
 
-/* Where the channel is in its life. Only WS_STATE_NEW exists until the
- * network side lands; the others are named now so the checks below read
- * as they will then. */
+/* Gecko's module name: NSPR_LOG_MODULES=nsWebSocket:5 traces a session
+ * (the connection logs its side under the same name). */
+XPCOM_LOG_MODULE(gWsLog, "nsWebSocket");
+#define WS_LOG(lvl, args) XPCOM_LOG(gWsLog, lvl, args)
+
+/* Where the channel is in its life. */
 typedef enum ws_channel_state {
   WS_STATE_NEW = 0,  /* created, asyncOpen not (successfully) called */
   WS_STATE_OPENING,  /* asyncOpen accepted, handshake under way */
   WS_STATE_OPEN,     /* onStart delivered */
-  WS_STATE_CLOSING,  /* close() called or server Close received */
+  WS_STATE_CLOSING,  /* close() called (before or after onStart) */
   WS_STATE_STOPPED   /* onStop delivered; listener and context dropped */
 } ws_channel_state;
+
+/* Settings read from network.websocket.* at asyncOpen. */
+typedef struct ws_channel_config {
+  uint32_t open_timeout_ms;
+  uint32_t close_timeout_ms;
+  uint32_t ping_interval_ms;
+  uint32_t ping_timeout_ms;
+  uint32_t max_message_size;
+  bool permessage_deflate; /* offer flag: the connection has no use for it yet */
+} ws_channel_config;
 
 typedef struct ws_channel {
   /* The two interfaces; channel_iface is the identity. */
@@ -60,6 +98,11 @@ typedef struct ws_channel {
 
   /* ---- owning thread only ------------------------------------------- */
   ws_channel_state state;
+  bool close_requested;   /* close() accepted (Gecko's mRequestedClose) */
+  bool aborted;           /* we ended it before onStart: drop all but stop */
+  bool server_closed;     /* onServerClose delivered */
+  bool self_ref;          /* holding our own reference until onStop */
+  bool admitted;          /* holds a network.websocket.max-connections slot */
   nsIURI *original_uri;               /* set by asyncOpen; NULL before */
   nsIURI *uri;                        /* after redirects; NULL before */
   nsISupports *security_info;         /* wss only, after connect */
@@ -69,10 +112,12 @@ typedef struct ws_channel {
   nsCStringContainer extensions;      /* negotiated; empty before */
   nsIWebSocketListener *listener;     /* AddRef'd from asyncOpen to onStop */
   nsISupports *context;               /* AddRef'd from asyncOpen to onStop */
+  nsIEventTarget *owner_target;       /* the owning thread, from asyncOpen */
+  net_ws_conn *conn;                  /* from asyncOpen to onStop */
+  ws_channel_config config;
   /* ---- end of owning-thread state ----------------------------------- */
-
-  /* Socket-thread state (the connection's engine and socket) joins here
-   * with the ws:// issue, under its own "socket thread only" banner. */
+  /* Nothing here is touched by the socket-transport thread: the
+   * connection keeps its own state there and only posts events. */
 } ws_channel;
 
 #define WS_CLASS_NAME "WebSocketChannel"
@@ -117,11 +162,18 @@ static ws_channel *from_handler(nsIProtocolHandler *self) {
     return NS_OK;                                                              \
   } while (0)
 
-/* Runs when the last reference goes. Today that is always on the owning
- * thread; once the socket thread holds references (ws:// issue) the
- * owning-thread members below must be released by an event posted to the
- * owning thread instead, as Gecko proxies its releases to the main thread. */
+/* Runs when the last reference goes: on the owning thread in practice,
+ * since only the owning thread holds references once asyncOpen has run
+ * (the connection holds none; events reach us through it). A connection is
+ * never alive here: the channel holds itself until onStop, which releases
+ * the connection first. */
 static void ws_channel_destroy(ws_channel *ch) {
+  if (ch->conn) { /* defensive: cannot happen, see above */
+    net_ws_conn_release(ch->conn);
+    ch->conn = NULL;
+  }
+  if (ch->admitted)
+    net_admission_release();
   NS_IF_RELEASE(ch->original_uri);
   NS_IF_RELEASE(ch->uri);
   NS_IF_RELEASE(ch->security_info);
@@ -129,6 +181,7 @@ static void ws_channel_destroy(ws_channel *ch) {
   NS_IF_RELEASE(ch->load_group);
   NS_IF_RELEASE(ch->listener);
   NS_IF_RELEASE(ch->context);
+  NS_IF_RELEASE(ch->owner_target);
   NS_CStringContainerFinish(&ch->protocol);
   NS_CStringContainerFinish(&ch->extensions);
   xpcom_leak_dtor(WS_CLASS_NAME, sizeof(*ch));
@@ -251,7 +304,328 @@ static nsresult ch_GetExtensions(nsIWebSocketChannel *self,
   return NS_CStringCopy(aExtensions, &ch->extensions);
 }
 
+/* ---- listener calls (owning thread, from connection events) ------------ */
+
+/*
+ * Every listener call holds a reference to the channel, so a listener that
+ * drops the host's last reference inside a callback does not free the
+ * channel under us.
+ */
+
+/* The last event: releases the connection and the session slot, calls
+ * onStop, drops listener and context, then our own reference. */
+static void ws_deliver_stop(ws_channel *ch, nsresult status) {
+  if (ch->state == WS_STATE_STOPPED)
+    return;
+  ws_add_ref(ch);
+  WS_LOG(XPCOM_LOG_DEBUG, ("WebSocketChannel %p: onStop 0x%08x (%s)", (void *)ch,
+                           (unsigned)status,
+                           XPCOM_ErrorName(status) ? XPCOM_ErrorName(status) : "?"));
+  ch->state = WS_STATE_STOPPED;
+  if (ch->conn) {
+    net_ws_conn_release(ch->conn);
+    ch->conn = NULL;
+  }
+  if (ch->admitted) {
+    ch->admitted = false;
+    net_admission_release();
+  }
+  nsIWebSocketListener *listener = ch->listener;
+  nsISupports *context = ch->context;
+  ch->listener = NULL;
+  ch->context = NULL;
+  if (listener)
+    nsIWebSocketListener_OnStop(listener, context, status);
+  NS_IF_RELEASE(listener);
+  NS_IF_RELEASE(context);
+  bool self_ref = ch->self_ref;
+  ch->self_ref = false;
+  if (self_ref)
+    ws_release(ch);
+  ws_release(ch);
+}
+
+/* Events other than stop are dropped once the session is over for the
+ * listener: after onStop, or after we aborted it before onStart. */
+static bool ws_live(ws_channel *ch) {
+  return ch->state != WS_STATE_STOPPED && ch->state != WS_STATE_NEW &&
+         !ch->aborted && ch->listener;
+}
+
+static void conn_on_start(void *owner, const char *protocol,
+                          const char *extensions) {
+  ws_channel *ch = owner;
+  if (!ws_live(ch))
+    return;
+  /* Gecko updates both attributes before onStart. */
+  if (NS_FAILED(NS_CStringSetData(&ch->protocol, protocol, UINT32_MAX)) ||
+      NS_FAILED(NS_CStringSetData(&ch->extensions, extensions, UINT32_MAX))) {
+    ch->aborted = true;
+    net_ws_conn_abort(ch->conn, NS_ERROR_OUT_OF_MEMORY);
+    return;
+  }
+  WS_LOG(XPCOM_LOG_DEBUG, ("WebSocketChannel %p: onStart protocol '%s' "
+                           "extensions '%s'",
+                           (void *)ch, protocol, extensions));
+  if (ch->state == WS_STATE_OPENING)
+    ch->state = WS_STATE_OPEN;
+  ws_add_ref(ch);
+  nsIWebSocketListener_OnStart(ch->listener, ch->context);
+  ws_release(ch);
+}
+
+static void conn_on_message(void *owner, net_ws_message *msg) {
+  ws_channel *ch = owner;
+  if (!ws_live(ch))
+    return;
+  /* Lend the connection's bytes to the listener without a copy: an `in`
+   * string is valid for the call only; a listener keeping it copies. */
+  nsCStringContainer str;
+  nsresult rv = NS_CStringContainerInit2(
+      &str, msg->len ? (const char *)msg->data : "", (uint32_t)msg->len,
+      NS_CSTRING_CONTAINER_INIT_DEPEND | NS_CSTRING_CONTAINER_INIT_SUBSTRING);
+  if (NS_FAILED(rv)) {
+    ch->aborted = true;
+    net_ws_conn_abort(ch->conn, rv);
+    return;
+  }
+  ws_add_ref(ch);
+  if (msg->binary)
+    nsIWebSocketListener_OnBinaryMessageAvailable(ch->listener, ch->context,
+                                                  &str);
+  else
+    nsIWebSocketListener_OnMessageAvailable(ch->listener, ch->context, &str);
+  NS_CStringContainerFinish(&str);
+  ws_release(ch);
+}
+
+static void conn_on_acknowledge(void *owner, uint64_t size) {
+  ws_channel *ch = owner;
+  if (!ws_live(ch))
+    return;
+  ws_add_ref(ch);
+  /* Messages are at most max-message-size (<= INT32_MAX) bytes. */
+  nsIWebSocketListener_OnAcknowledge(ch->listener, ch->context,
+                                     (uint32_t)size);
+  ws_release(ch);
+}
+
+static void conn_on_server_close(void *owner, uint16_t code,
+                                 const char *reason, size_t reason_len) {
+  ws_channel *ch = owner;
+  if (!ws_live(ch))
+    return;
+  ch->server_closed = true;
+  nsCStringContainer str;
+  if (NS_FAILED(NS_CStringContainerInit2(
+          &str, reason_len ? reason : "", (uint32_t)reason_len,
+          NS_CSTRING_CONTAINER_INIT_DEPEND |
+              NS_CSTRING_CONTAINER_INIT_SUBSTRING)))
+    return;
+  WS_LOG(XPCOM_LOG_DEBUG, ("WebSocketChannel %p: onServerClose %u",
+                           (void *)ch, (unsigned)code));
+  ws_add_ref(ch);
+  nsIWebSocketListener_OnServerClose(ch->listener, ch->context, code, &str);
+  NS_CStringContainerFinish(&str);
+  ws_release(ch);
+}
+
+static void conn_on_stop(void *owner, nsresult status) {
+  ws_deliver_stop(owner, status);
+}
+
+static const net_ws_conn_callbacks ws_conn_callbacks = {
+    conn_on_start, conn_on_message, conn_on_acknowledge, conn_on_server_close,
+    conn_on_stop};
+
+/* A stop of our own (no connection was made): posted so that it runs after
+ * asyncOpen returned, as every listener call must. */
+typedef struct ws_posted_stop {
+  ws_channel *ch; /* AddRef'd by the event */
+  nsresult status;
+} ws_posted_stop;
+
+static void ws_posted_stop_run(void *arg) {
+  ws_posted_stop *ps = arg;
+  ws_deliver_stop(ps->ch, ps->status);
+  ws_release(ps->ch);
+  free(ps);
+}
+
+static void ws_posted_stop_drop(void *arg) {
+  ws_posted_stop *ps = arg;
+  /* The owning thread went away first: nobody can be told any more, but
+   * the references must still go. */
+  ws_channel *ch = ps->ch;
+  if (ch->self_ref) {
+    ch->self_ref = false;
+    ws_release(ch);
+  }
+  ws_release(ch);
+  free(ps);
+}
+
+static nsresult ws_post_stop(ws_channel *ch, nsresult status) {
+  ws_posted_stop *ps = malloc(sizeof *ps);
+  if (!ps)
+    return NS_ERROR_OUT_OF_MEMORY;
+  ps->ch = ch;
+  ps->status = status;
+  ws_add_ref(ch);
+  nsresult rv = xpcom_dispatch_fn(ch->owner_target, ws_posted_stop_run, ps,
+                                  ws_posted_stop_drop);
+  if (NS_FAILED(rv)) {
+    ws_release(ch);
+    free(ps);
+  }
+  return rv;
+}
+
 /* ---- nsIWebSocketChannel: methods -------------------------------------- */
+
+/* An int pref clamped to [lo, hi], as Gecko's std::clamp reads. */
+static int32_t ws_pref_clamped(const char *name, int32_t fallback, int32_t lo,
+                               int32_t hi) {
+  int32_t v = xpcom_prefs_get_int(name, fallback);
+  return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* network.websocket.* with Gecko's defaults and clamps (read at asyncOpen,
+ * so a change affects later channels only). */
+static void ws_read_prefs(ws_channel_config *c) {
+  c->open_timeout_ms =
+      (uint32_t)ws_pref_clamped("network.websocket.timeout.open", 20, 1, 1800) *
+      1000u;
+  c->close_timeout_ms =
+      (uint32_t)ws_pref_clamped("network.websocket.timeout.close", 20, 1,
+                                1800) *
+      1000u;
+  c->ping_interval_ms =
+      (uint32_t)ws_pref_clamped("network.websocket.timeout.ping.request", 0, 0,
+                                86400) *
+      1000u;
+  c->ping_timeout_ms =
+      (uint32_t)ws_pref_clamped("network.websocket.timeout.ping.response", 10,
+                                1, 3600) *
+      1000u;
+  c->max_message_size = (uint32_t)ws_pref_clamped(
+      "network.websocket.max-message-size", INT32_MAX, 1024, INT32_MAX);
+  c->permessage_deflate = xpcom_prefs_get_bool(
+      "network.websocket.extensions.permessage-deflate", true);
+}
+
+/* A NUL-terminated copy of a URI part (free() it), or NULL. */
+static char *ws_strdup_part(net_uri_str part) {
+  char *p = malloc(part.len + 1);
+  if (p) {
+    memcpy(p, part.data, part.len);
+    p[part.len] = '\0';
+  }
+  return p;
+}
+
+/* The IO service when one is registered (AddRef'd), else NULL. */
+static nsIIOService *ws_get_io_service(void) {
+  nsIServiceManager *sm = NULL;
+  nsIIOService *io = NULL;
+  if (NS_SUCCEEDED(NS_GetServiceManager(&sm))) {
+    if (NS_FAILED(nsIServiceManager_GetServiceByContractID(
+            sm, NET_IOSERVICE_CONTRACTID, &nsIIOService_IID, (void **)&io)))
+      io = NULL;
+    NS_RELEASE(sm);
+  }
+  return io;
+}
+
+/*
+ * Checks the URI and starts the connection. On success ch->conn is set (or
+ * *offline is true and no connection was made); on failure nothing is
+ * kept. Errors are asyncOpen's.
+ */
+static nsresult ws_start_connection(ws_channel *ch, nsIURI *aURI,
+                                    const nsACString *aOrigin, bool *offline) {
+  net_uri *nu = NULL;
+  char *host = NULL, *path = NULL, *origin = NULL, *protocols = NULL;
+  nsIIOService *io = NULL;
+  nsresult rv = net_uri_from_nsIURI(aURI, &nu);
+  if (NS_FAILED(rv))
+    return rv;
+
+  /* Only ws:// on the ws handler's channels and wss:// on wss's: a
+   * scheme decides the port and whether TLS is used, so a mismatch is not
+   * guessed at. RFC 6455 §3: a fragment MUST NOT be used in a WebSocket
+   * URI (the DOM refuses it with a SyntaxError too). */
+  const char *want = ch->kind == WS_CHANNEL_WSS ? "wss" : "ws";
+  if (!net_uri_scheme_is(nu, want) || net_uri_has_ref(nu)) {
+    rv = NS_ERROR_MALFORMED_URI;
+    goto out;
+  }
+
+  io = ws_get_io_service();
+  /* Gecko never lets a WebSocket reach a banned port (the ws handler's
+   * allowPort never lifts the ban). */
+  if (io && net_uri_port(nu) != -1) {
+    bool allowed = true;
+    if (NS_SUCCEEDED(nsIIOService_AllowPort(io, net_uri_port(nu), want,
+                                            &allowed)) &&
+        !allowed) {
+      rv = NS_ERROR_PORT_ACCESS_NOT_ALLOWED;
+      goto out;
+    }
+  }
+  bool is_offline = false;
+  if (io && NS_SUCCEEDED(nsIIOService_GetOffline(io, &is_offline)) &&
+      is_offline) {
+    /* test_websocket_offline.js: asyncOpen succeeds, onStop fails. */
+    *offline = true;
+    rv = NS_OK;
+    goto out;
+  }
+
+  const char *data;
+  uint32_t len = NS_CStringGetData(aOrigin, &data, NULL);
+  host = ws_strdup_part(net_uri_host(nu));
+  path = ws_strdup_part(net_uri_request_target(nu));
+  origin = ws_strdup_part((net_uri_str){data, len});
+  len = NS_CStringGetData(&ch->protocol, &data, NULL);
+  protocols = ws_strdup_part((net_uri_str){data, len});
+  if (!host || !path || !origin || !protocols) {
+    rv = NS_ERROR_OUT_OF_MEMORY;
+    goto out;
+  }
+  /* A NUL inside origin or protocol would cut the header short unseen. */
+  if (strlen(origin) != NS_CStringGetData(aOrigin, &data, NULL) ||
+      strlen(protocols) != len) {
+    rv = NS_ERROR_ILLEGAL_VALUE;
+    goto out;
+  }
+  net_ws_conn_params params = {
+      .host = host,
+      .port = (uint16_t)net_uri_effective_port(nu),
+      .secure = ch->kind == WS_CHANNEL_WSS,
+      .path = path,
+      .origin = origin,
+      .protocols = protocols,
+      .max_message_size = ch->config.max_message_size,
+      .open_timeout_ms = ch->config.open_timeout_ms,
+      .close_timeout_ms = ch->config.close_timeout_ms,
+      .ping_interval_ms = ch->config.ping_interval_ms,
+      .ping_timeout_ms = ch->config.ping_timeout_ms,
+  };
+  WS_LOG(XPCOM_LOG_DEBUG,
+         ("WebSocketChannel %p: asyncOpen %s host %s port %u", (void *)ch,
+          net_uri_spec(nu), host, (unsigned)params.port));
+  rv = net_ws_conn_open(&params, ch->owner_target, &ws_conn_callbacks, ch,
+                        &ch->conn);
+out:
+  NS_IF_RELEASE(io);
+  free(host);
+  free(path);
+  free(origin);
+  free(protocols);
+  net_uri_free(nu);
+  return rv;
+}
 
 static nsresult ch_AsyncOpen(nsIWebSocketChannel *self, nsIURI *aURI,
                              const nsACString *aOrigin,
@@ -266,9 +640,54 @@ static nsresult ch_AsyncOpen(nsIWebSocketChannel *self, nsIURI *aURI,
     return NS_ERROR_ALREADY_OPENED;
   if (!aOrigin)
     return NS_ERROR_INVALID_ARG;
-  /* No transport yet (the ws:// issue): refuse honestly, keep no state, so
-   * no listener call is ever owed. */
-  return NS_ERROR_NOT_IMPLEMENTED;
+
+  /* Listener calls go to the calling thread's queue. */
+  nsIThread *thread = NULL;
+  nsresult rv = NS_GetCurrentThread(&thread);
+  if (NS_FAILED(rv))
+    return rv;
+  rv = xpcom_query_interface(thread, &nsIEventTarget_IID,
+                             (void **)&ch->owner_target);
+  NS_RELEASE(thread);
+  if (NS_FAILED(rv))
+    return rv;
+
+  /* network.websocket.max-connections: Gecko refuses at asyncOpen. */
+  if (!net_admission_try_reserve()) {
+    WS_LOG(XPCOM_LOG_DEBUG, ("WebSocketChannel %p: too many sessions",
+                             (void *)ch));
+    NS_RELEASE(ch->owner_target);
+    return NS_ERROR_SOCKET_CREATE_FAILED;
+  }
+  ch->admitted = true;
+  ws_read_prefs(&ch->config);
+
+  bool offline = false;
+  rv = ws_start_connection(ch, aURI, aOrigin, &offline);
+  if (NS_SUCCEEDED(rv) && offline)
+    rv = ws_post_stop(ch, NS_ERROR_OFFLINE);
+  if (NS_FAILED(rv)) {
+    if (ch->conn) {
+      net_ws_conn_release(ch->conn);
+      ch->conn = NULL;
+    }
+    ch->admitted = false;
+    net_admission_release();
+    NS_RELEASE(ch->owner_target);
+    WS_LOG(XPCOM_LOG_DEBUG, ("WebSocketChannel %p: asyncOpen failed 0x%08x",
+                             (void *)ch, (unsigned)rv));
+    return rv;
+  }
+
+  ch->state = WS_STATE_OPENING;
+  WS_ASSIGN_IFACE(ch->original_uri, aURI);
+  WS_ASSIGN_IFACE(ch->uri, aURI);
+  WS_ASSIGN_IFACE(ch->listener, aListener);
+  WS_ASSIGN_IFACE(ch->context, aContext);
+  /* Alive until onStop, whoever else lets go. */
+  ch->self_ref = true;
+  ws_add_ref(ch);
+  return NS_OK;
 }
 
 static nsresult ch_Close(nsIWebSocketChannel *self, uint16_t aCode,
@@ -278,35 +697,66 @@ static nsresult ch_Close(nsIWebSocketChannel *self, uint16_t aCode,
   if (!aReason)
     return NS_ERROR_INVALID_ARG;
   const char *data;
+  uint32_t len = NS_CStringGetData(aReason, &data, NULL);
   /* RFC 6455 §5.5: the reason must fit a control frame after the code. */
-  if (NS_CStringGetData(aReason, &data, NULL) > WS_MAX_CLOSE_REASON)
+  if (len > WS_MAX_CLOSE_REASON)
     return NS_ERROR_ILLEGAL_VALUE;
-  if (ch->state == WS_STATE_CLOSING)
+  if (ch->close_requested)
     return NS_ERROR_UNEXPECTED;
-  /* Gecko 8: no transport (never opened, or already stopped) → not
-   * connected. Every channel is in that case until the ws:// issue. */
-  return NS_ERROR_NOT_CONNECTED;
+  /* Gecko 8: no session (never opened, or over) → not connected. */
+  if (ch->state == WS_STATE_NEW || ch->state == WS_STATE_STOPPED)
+    return NS_ERROR_NOT_CONNECTED;
+  ch->close_requested = true;
+  if (ch->state == WS_STATE_OPENING) {
+    /* Before the transport exists Gecko 8 aborts the session: onStop
+     * follows with the same status, and onStart never comes. */
+    ch->state = WS_STATE_CLOSING;
+    ch->aborted = true;
+    if (ch->conn)
+      net_ws_conn_abort(ch->conn, NS_ERROR_NOT_CONNECTED);
+    return NS_ERROR_NOT_CONNECTED;
+  }
+  ch->state = WS_STATE_CLOSING;
+  /* The reason is UTF-8 by contract (AUTF8String); the connection drops
+   * an invalid one rather than send it. Code 0 goes out as 1000 (Gecko 8),
+   * and the connection maps codes an endpoint may not send (§7.4.1). */
+  WS_LOG(XPCOM_LOG_DEBUG, ("WebSocketChannel %p: close %u", (void *)ch,
+                           (unsigned)aCode));
+  return ch->conn ? net_ws_conn_close(ch->conn, aCode, data, len) : NS_OK;
 }
 
-static nsresult ch_SendMsg(nsIWebSocketChannel *self, const nsACString *aMsg) {
-  ws_channel *ch = from_channel(self);
+static nsresult ws_send(ws_channel *ch, const nsACString *aMsg, bool binary) {
   WS_ASSERT_OWNING_THREAD(ch);
   if (!aMsg)
     return NS_ERROR_INVALID_ARG;
-  if (ch->state == WS_STATE_CLOSING)
+  /* Gecko 8's order: after close() → unexpected; without a session (not
+   * opened, or stopped) → not connected. Messages sent before onStart are
+   * queued by the connection and leave once it is open, as in Gecko 8. */
+  if (ch->close_requested)
     return NS_ERROR_UNEXPECTED;
-  return NS_ERROR_NOT_CONNECTED;
+  if (ch->state == WS_STATE_NEW || ch->state == WS_STATE_STOPPED ||
+      !ch->conn)
+    return NS_ERROR_NOT_CONNECTED;
+  const char *data;
+  uint32_t len = NS_CStringGetData(aMsg, &data, NULL);
+  /* Gecko 17+: a message the peer would have to refuse (our own limit,
+   * max-message-size) is refused here, synchronously. */
+  if (len > ch->config.max_message_size)
+    return NS_ERROR_FILE_TOO_BIG;
+  /* RFC 6455 §5.6: a text message is UTF-8; never put anything else on
+   * the wire (the peer would have to fail the connection, §8.1). */
+  if (!binary && !xpcom_utf8_valid(data, len))
+    return NS_ERROR_ILLEGAL_VALUE;
+  return net_ws_conn_send(ch->conn, binary, (const uint8_t *)data, len);
+}
+
+static nsresult ch_SendMsg(nsIWebSocketChannel *self, const nsACString *aMsg) {
+  return ws_send(from_channel(self), aMsg, false);
 }
 
 static nsresult ch_SendBinaryMsg(nsIWebSocketChannel *self,
                                  const nsACString *aMsg) {
-  ws_channel *ch = from_channel(self);
-  WS_ASSERT_OWNING_THREAD(ch);
-  if (!aMsg)
-    return NS_ERROR_INVALID_ARG;
-  if (ch->state == WS_STATE_CLOSING)
-    return NS_ERROR_UNEXPECTED;
-  return NS_ERROR_NOT_CONNECTED;
+  return ws_send(from_channel(self), aMsg, true);
 }
 
 /* ---- nsIProtocolHandler ------------------------------------------------- */

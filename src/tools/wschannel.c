@@ -9,8 +9,11 @@
  * Subcommands (a table, so later issues add theirs, e.g. `bench`):
  *   cat URL [--protocol P] [--origin O] [--binary] [--cacert FILE]
  *       stdin lines become messages, received messages go to stdout (one per
- *       line); at end of input Close 1000 is sent and output continues until
- *       the close handshake ends. Errors go to stderr with the nsresult name.
+ *       line); at end of input, once everything read has been written to the
+ *       socket and no message has arrived for CAT_QUIET_MS (so the replies
+ *       of an echo server are not cut off by our Close), Close 1000 is sent
+ *       and output continues until the close handshake ends. Errors go to
+ *       stderr with the nsresult name.
  *   testee BASEURL AGENT
  *       the client side of the Autobahn|Testsuite fuzzing-server protocol.
  *
@@ -327,6 +330,8 @@ static void run_until_stopped(session *s) {
  * memory (the channel queues whatever it is given). */
 #define CAT_MAX_PENDING (4u << 20)
 #define CAT_READ_CHUNK 65536
+/* Quiet time after end of input before our Close (see the top). */
+#define CAT_QUIET_MS 250
 
 typedef struct cat_line {
   struct cat_line *next;
@@ -340,6 +345,9 @@ typedef struct cat_state {
   bool eof;         /* stdin ended (main thread's view) */
   bool close_sent;  /* we called close() */
   bool failed;      /* exit non-zero */
+  uint32_t unacked; /* messages sent and not yet acknowledged */
+  PRIntervalTime last_activity; /* last message received or acknowledged */
+  nsITimer *quiet_timer;
   cat_line *queue, **tail; /* lines read before onStart */
 
   /* Shared with the reader thread, under lock. */
@@ -358,6 +366,27 @@ static void cat_unpend(uint64_t n) {
   g_cat.pending = n > g_cat.pending ? 0 : g_cat.pending - n;
   PR_NotifyAllCondVar(g_cat.cv);
   PR_Unlock(g_cat.lock);
+}
+
+static void cat_close(void);
+
+/* End of input: close once the output has drained and input is quiet. */
+static void cat_maybe_close(nsITimer *timer, void *closure) {
+  session *s = g_cat.s;
+  if (!g_cat.eof || !s->started || g_cat.close_sent || s->stopped ||
+      g_cat.queue)
+    return;
+  if (g_cat.unacked)
+    return; /* cat_ack comes back here */
+  uint32_t quiet = PR_IntervalToMilliseconds(
+      (PRIntervalTime)(PR_IntervalNow() - g_cat.last_activity));
+  if (quiet < CAT_QUIET_MS) {
+    if (NS_SUCCEEDED(xpcom_timer_arm(&g_cat.quiet_timer, CAT_QUIET_MS - quiet,
+                                     0 /* TYPE_ONE_SHOT */, cat_maybe_close,
+                                     NULL)))
+      return;
+  }
+  cat_close();
 }
 
 static void cat_close(void) {
@@ -393,6 +422,8 @@ static void cat_send(cat_line *l) {
   nsresult rv = g_cat.binary ? nsIWebSocketChannel_SendBinaryMsg(s->channel, &msg)
                              : nsIWebSocketChannel_SendMsg(s->channel, &msg);
   NS_CStringContainerFinish(&msg);
+  if (NS_SUCCEEDED(rv))
+    g_cat.unacked++;
   if (NS_FAILED(rv)) {
     cat_unpend(l->len);
     report_rv(rv == NS_ERROR_ILLEGAL_VALUE ? "send (input is not UTF-8; "
@@ -419,8 +450,8 @@ static void cat_on_line(void *arg) {
 /* Main thread: end of stdin. */
 static void cat_on_eof(void *arg) {
   g_cat.eof = true;
-  if (g_cat.s->started)
-    cat_close();
+  g_cat.last_activity = PR_IntervalNow();
+  cat_maybe_close(NULL, NULL);
 }
 
 static void cat_start(session *s) {
@@ -432,12 +463,12 @@ static void cat_start(session *s) {
     cat_send(l);
     l = next;
   }
-  if (g_cat.eof)
-    cat_close();
+  cat_maybe_close(NULL, NULL);
 }
 
 static void cat_message(session *s, bool binary, const char *data,
                         uint32_t len) {
+  g_cat.last_activity = PR_IntervalNow();
   if (fwrite(data, 1, len, stdout) != len || fputc('\n', stdout) == EOF ||
       fflush(stdout) != 0) {
     /* Nobody reads us any more (EPIPE): stop politely. */
@@ -448,7 +479,13 @@ static void cat_message(session *s, bool binary, const char *data,
   }
 }
 
-static void cat_ack(session *s, uint32_t size) { cat_unpend(size); }
+static void cat_ack(session *s, uint32_t size) {
+  cat_unpend(size);
+  if (g_cat.unacked)
+    g_cat.unacked--;
+  g_cat.last_activity = PR_IntervalNow();
+  cat_maybe_close(NULL, NULL);
+}
 
 static void cat_server_close(session *s, uint16_t code, const char *reason,
                              uint32_t len) {
@@ -645,6 +682,7 @@ done:
     next = l->next;
     free(l);
   }
+  xpcom_timer_release(&g_cat.quiet_timer);
   NS_IF_RELEASE(g_cat.main_target);
   NS_IF_RELEASE(main_thread);
   session_release(g_cat.s);
