@@ -122,7 +122,8 @@ class Server:
                     "behaviorClose": r["behaviorClose"],
                     "duration": r["duration"],
                     "remoteCloseCode": r["remoteCloseCode"],
-                    "reportfile": fn}
+                    "reportfile": fn,
+                    "tcpClosedFirstBy": r["tcpClosedFirstBy"]}
                 with open(os.path.join(outdir, fn), "w") as f:
                     json.dump(r, f, sort_keys=True, indent=3)
         with open(os.path.join(outdir, "index.json"), "w") as f:
@@ -155,6 +156,7 @@ class Session:
         self.was_clean = False
         self.not_clean_reason = None
         self.close_timed_out = False
+        self.peer_eof_first = False
         self.local_close_code = self.local_close_reason = None
         self.remote_close_code = self.remote_close_reason = None
         self.out = deque()
@@ -319,6 +321,13 @@ class Session:
                 while self.out:
                     item = self.out.popleft()
                     if item is DROP:
+                        # RFC 6455 7.1.1: the server closes TCP first and
+                        # the client should wait for that.  A short grace
+                        # lets a client that closes at once (it MAY, once
+                        # Close frames went both ways) show up in the
+                        # report as tcpClosedFirstBy "client".
+                        await asyncio.sleep(0.01)
+                        self.peer_eof_first = self.reader.at_eof()
                         w.close()
                         return
                     data, sync, delay = item
@@ -787,6 +796,8 @@ class Session:
             "wasClean": self.was_clean,
             "wasNotCleanReason": self.not_clean_reason,
             "wasCloseHandshakeTimeout": self.close_timed_out,
+            "tcpClosedFirstBy": "server" if self.dropped_by_me and
+            not self.peer_eof_first else "client",
             "localCloseCode": self.local_close_code,
             "localCloseReason": self.local_close_reason,
             "remoteCloseCode": self.remote_close_code,
