@@ -89,7 +89,7 @@ if start_fuzz reference --cases "$cases" ${excl:+--exclude "$excl"}; then
 		reference >"$tmp/testee-reference.out" 2>&1; then
 		# shellcheck disable=SC2086 # $countopt is two words or none
 		if "$PY" "$here/check_reports.py" "$tmp/rep-reference" reference \
-			$countopt >"$tmp/check-reference.out" 2>&1; then
+			--strict $countopt >"$tmp/check-reference.out" 2>&1; then
 			ok "fuzz:reference ($(($(date +%s) - t0)) s): $(tail -1 "$tmp/check-reference.out")"
 		else
 			cat "$tmp/check-reference.out"; ko "fuzz:reference"
