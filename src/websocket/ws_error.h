@@ -19,6 +19,23 @@
  * the error fails an established connection (0 = none). Only the component
  * maps these codes to nsresult values; the engine never sees XPCOM.
  *
+ * permessage-deflate (RFC 7692, ws_deflate.h) adds two codes:
+ *   WS_ERR_HANDSHAKE_PMD   the response's permessage-deflate element breaks
+ *                          §7.1 (unknown/repeated parameter, bad value, a
+ *                          parameter we did not offer). Map to
+ *                          NS_ERROR_ILLEGAL_VALUE, like every bad response
+ *                          header. An extension we did not offer, or
+ *                          permessage-deflate twice, stays
+ *                          WS_ERR_HANDSHAKE_EXTENSION (RFC 6455 §9.1).
+ *   WS_ERR_INVALID_DEFLATE a compressed message is not valid DEFLATE data
+ *                          (RFC 7692 §6.2 "fail the connection"). RFC 7692
+ *                          names no close code; we send 1007 (data not
+ *                          consistent with the message type), as Node's
+ *                          `ws` does. Map to NS_ERROR_INVALID_CONTENT_ENCODING,
+ *                          which modern Gecko reports for an inflate error.
+ * A decompressed message over the limit is WS_ERR_MESSAGE_TOO_BIG (1009,
+ * NS_ERROR_FILE_TOO_BIG), invalid decompressed text WS_ERR_INVALID_UTF8.
+ *
  * This header also defines WS_API, the export attribute of the engine's
  * public functions (libwschannel is built with -fvisibility=hidden).
  */
@@ -52,6 +69,7 @@ WS_BEGIN_DECLS
   X(HANDSHAKE_ACCEPT, -206, 0, "Sec-WebSocket-Accept missing or wrong")        \
   X(HANDSHAKE_PROTOCOL, -207, 0, "server chose a subprotocol not offered")     \
   X(HANDSHAKE_EXTENSION, -208, 0, "server chose an extension not offered or malformed") \
+  X(HANDSHAKE_PMD, -209, 0, "invalid permessage-deflate parameters in the response") \
   X(PROTO_RSV, -301, 1002, "reserved bit set without a negotiated extension")  \
   X(PROTO_OPCODE, -302, 1002, "reserved opcode")                               \
   X(PROTO_CONTROL_TOO_LONG, -303, 1002, "control frame payload over 125 bytes") \
@@ -67,6 +85,7 @@ WS_BEGIN_DECLS
   X(MESSAGE_TOO_BIG, -402, 1009, "message exceeds the maximum message size")   \
   X(INTERNAL, -403, 1011, "internal error")                                    \
   X(CALLBACK_FAILURE, -404, 1011, "a callback reported failure")               \
+  X(INVALID_DEFLATE, -405, 1007, "corrupt permessage-deflate data")             \
   X(NOMEM, -901, 1011, "out of memory")
 
 enum ws_error {
