@@ -14,6 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "ws_deflate.h"
+
 static const char ws_guid[] = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
 
 /* ---- character classes (RFC 7230 §3.2.6) ------------------------------ */
@@ -232,6 +234,8 @@ struct ws_handshake {
   const char *protocol;
   char *ext_joined;
   struct ws_extension_list *ext_list;
+  bool pmd_agreed;
+  struct ws_pmd_params pmd;
 };
 
 static const struct ws_extension_list ws_no_extensions = {0, NULL};
@@ -436,6 +440,14 @@ const struct ws_extension_list *ws_handshake_extension_list(const struct ws_hand
   return hs->ext_list ? hs->ext_list : &ws_no_extensions;
 }
 
+bool ws_handshake_pmd(const struct ws_handshake *hs, struct ws_pmd_params *out) {
+  if (hs->state != WS_HS_DONE || !hs->pmd_agreed)
+    return false;
+  if (out)
+    *out = hs->pmd;
+  return true;
+}
+
 const char *ws_handshake_header(const struct ws_handshake *hs, const char *name, size_t index) {
   for (size_t i = 0; i < hs->nfields; i++) {
     const struct ws_hs_field *f = &hs->fields[i];
@@ -584,6 +596,13 @@ static int ws_hs_check_extensions(struct ws_handshake *hs) {
       if (strcmp(got->items[i].name, got->items[j].name) == 0)
         return WS_ERR_HANDSHAKE_EXTENSION;
   }
+  /* RFC 7692 §7.1: the permessage-deflate answer must fit our offer. */
+  for (size_t i = 0; i < got->count; i++)
+    if (strcmp(got->items[i].name, WS_PMD_NAME) == 0) {
+      if ((rv = ws_pmd_negotiate(hs->offered_ext, &got->items[i], &hs->pmd)) < 0)
+        return rv;
+      hs->pmd_agreed = true;
+    }
   return 0;
 }
 

@@ -28,8 +28,11 @@
  *  - Sec-WebSocket-Protocol, when present, must be exactly one value equal
  *    (case-sensitively, as Gecko compares) to one we offered (§4.1).
  *  - Sec-WebSocket-Extensions must parse per §9.1 and name only extensions
- *    we offered, each at most once. Parameters are kept for the extension's
- *    own negotiation (permessage-deflate, RFC 7692) to judge.
+ *    we offered, each at most once (else WS_ERR_HANDSHAKE_EXTENSION). A
+ *    permessage-deflate element must also satisfy RFC 7692 §7.1 against
+ *    our offer (ws_pmd_negotiate, ws_deflate.h), else
+ *    WS_ERR_HANDSHAKE_PMD; other extensions' parameters are kept for the
+ *    caller to judge.
  *
  * Crypto: SHA-1 is NSS's HASH_HashBuf and base64 NSPR's PL_Base64Encode.
  * NSS must be initialised (NSS_NoDB_Init or NSS_Init) before
@@ -161,6 +164,14 @@ WS_API const char *ws_handshake_extensions(const struct ws_handshake *hs);
 /* The parsed negotiated extensions (count 0 when none); owned by hs.
  * After recv returned 1. */
 WS_API const struct ws_extension_list *ws_handshake_extension_list(const struct ws_handshake *hs);
+
+struct ws_pmd_params; /* ws_deflate.h */
+
+/* True when the response accepted permessage-deflate (RFC 7692); then
+ * *out (if not NULL) receives the agreed parameters, ready for
+ * ws_session_enable_pmd. False before recv returned 1, or when the server
+ * did not accept it (the connection runs uncompressed). */
+WS_API bool ws_handshake_pmd(const struct ws_handshake *hs, struct ws_pmd_params *out);
 
 /* Value of the `index`th response header field named `name` (any case),
  * trimmed and unfolded, or NULL. Owned by hs; valid once the header block
