@@ -12,6 +12,7 @@
 
 #include <string.h>
 
+#include "ws_deflate.h"
 #include "ws_utf8.h"
 
 /* Buffers at most this big are kept when they empty, so an idle connection
@@ -40,6 +41,8 @@ struct ws_session {
   int error;
   bool in_callback;
   bool close_queued; /* our close frame is in the close slot */
+  bool traffic;      /* data has been received or queued (ends enable_pmd's window) */
+  struct ws_pmd *pmd; /* permessage-deflate codec; NULL when not negotiated */
 
   /* ---- inbound ---- */
   struct ws_frame_decoder dec;
@@ -47,7 +50,7 @@ struct ws_session {
   bool frame_fin;
   bool msg_open;     /* a data message has started and not finished */
   uint8_t msg_type;  /* WS_OP_TEXT / WS_OP_BINARY */
-  bool msg_compressed; /* RSV1 on its first frame (RFC 7692 hook) */
+  bool msg_compressed; /* RSV1 on its first frame (RFC 7692 §6) */
   uint64_t msg_len;  /* bytes of the open message so far */
   struct ws_utf8 utf8;
   uint8_t *msg_buf;  /* assembly buffer for fragmented / split messages */
@@ -171,6 +174,14 @@ static size_t ws_build_frame(uint8_t *out, unsigned rsv, unsigned opcode, const 
   return h + len;
 }
 
+/* Records that the frame just appended to the data queue ends a message
+ * of `size` bytes (ws_ack_reserve made room). */
+static void ws_push_ack(struct ws_session *s, uint64_t size) {
+  struct ws_ack *a = &s->acks[s->ack_tail++];
+  a->end = s->data_off + ws_buf_len(&s->data);
+  a->size = size;
+}
+
 /* Queues one data message as a single FIN frame. `size` is what
  * on_acknowledge will report (the size before any extension transform). */
 static int ws_queue_message(struct ws_session *s, unsigned opcode, unsigned rsv,
@@ -187,9 +198,84 @@ static int ws_queue_message(struct ws_session *s, unsigned opcode, unsigned rsv,
   if ((rv = ws_mask_key(s, key)) < 0)
     return rv;
   s->data.tail += ws_build_frame(s->data.p + s->data.tail, rsv, opcode, data, len, key);
-  struct ws_ack *a = &s->acks[s->ack_tail++];
-  a->end = s->data_off + ws_buf_len(&s->data);
-  a->size = size;
+  ws_push_ack(s, size);
+  return 0;
+}
+
+/* Room reserved for compressed output before deflating: enough for text
+ * that compresses at least 2:1; beyond that the buffer grows as output
+ * comes (so a big compressible message does not hold its full size). */
+static size_t ws_deflate_first_room(size_t len, size_t bound) {
+  size_t guess = len / 2 + 1024;
+  return guess < bound ? guess : bound;
+}
+
+/* RFC 7692 §7.2.1: compresses a message into one FIN frame with RSV1,
+ * deflating straight into the data queue behind room for the header.
+ * Failures before the compressor took input leave everything unchanged;
+ * later ones switch compression off (ws_pmd_deflate_abort) so both
+ * windows stay in step. on_acknowledge reports the original `len`. */
+static int ws_queue_deflated(struct ws_session *s, unsigned opcode, const uint8_t *data,
+                             size_t len) {
+  struct ws_pmd *p = s->pmd;
+  size_t bound;
+  uint8_t key[4];
+  int rv;
+  if (len > SIZE_MAX / 2)
+    return WS_ERR_NOMEM;
+  if ((rv = ws_ack_reserve(s)) < 0 || (rv = ws_pmd_deflate_begin(p, len, &bound)) < 0)
+    return rv;
+  rv = ws_buf_reserve(&s->mem, &s->data, WS_FRAME_HEADER_MAX + ws_deflate_first_room(len, bound));
+  if (rv >= 0)
+    rv = ws_mask_key(s, key);
+  if (rv < 0) {
+    ws_pmd_deflate_end(p); /* it has taken nothing: its window is intact */
+    return rv;
+  }
+  const uint8_t *in = data;
+  size_t left = len, clen = 0;
+  for (;;) {
+    size_t at = s->data.tail + WS_FRAME_HEADER_MAX + clen, produced;
+    rv = ws_pmd_deflate(p, &in, &left, s->data.p + at, s->data.cap - at, &produced);
+    clen += produced;
+    if (rv < 0 || rv == WS_PMD_DONE)
+      break;
+    /* Grow, counting the output as queued for the moment so that a
+     * compaction inside ws_buf_reserve moves it too. */
+    s->data.tail += WS_FRAME_HEADER_MAX + clen;
+    rv = ws_buf_reserve(&s->mem, &s->data, 4096);
+    s->data.tail -= WS_FRAME_HEADER_MAX + clen;
+    if (rv < 0)
+      break;
+  }
+  static const uint8_t flush_tail[4] = {0x00, 0x00, 0xff, 0xff};
+  if (rv >= 0 &&
+      (clen < 4 ||
+       memcmp(s->data.p + s->data.tail + WS_FRAME_HEADER_MAX + clen - 4, flush_tail, 4) != 0))
+    rv = WS_ERR_INTERNAL;
+  if (rv < 0) {
+    ws_pmd_deflate_abort(p);
+    return rv;
+  }
+  clen -= 4; /* §7.2.1: remove the trailing 00 00 ff ff */
+  size_t flen;
+  if (ws_pmd_may_discard(p) && clen >= len) {
+    /* Messages are independent and deflate did not help: send it as is
+     * (RSV1 clear). The compressor is dropped either way. */
+    ws_pmd_deflate_end(p);
+    if ((rv = ws_buf_reserve(&s->mem, &s->data, WS_FRAME_HEADER_MAX + len)) < 0)
+      return rv;
+    flen = ws_build_frame(s->data.p + s->data.tail, 0, opcode, data, len, key);
+  } else {
+    uint8_t *frame = s->data.p + s->data.tail;
+    size_t h = ws_frame_header_encode(frame, true, WS_RSV1, opcode, clen, key);
+    memmove(frame + h, frame + WS_FRAME_HEADER_MAX, clen);
+    ws_frame_mask(frame + h, frame + h, clen, key, 0);
+    flen = h + clen;
+    ws_pmd_deflate_end(p);
+  }
+  s->data.tail += flen;
+  ws_push_ack(s, len);
   return 0;
 }
 
@@ -345,7 +431,19 @@ void ws_session_del(struct ws_session *s) {
   ws_mem_free(&mem, s->ctl.p);
   ws_mem_free(&mem, s->acks);
   ws_mem_free(&mem, s->msg_buf);
+  ws_pmd_del(s->pmd);
   ws_mem_free(&mem, s);
+}
+
+int ws_session_enable_pmd(struct ws_session *s, const struct ws_pmd_params *params) {
+  if (s->in_callback || s->pmd || s->traffic || s->state != WS_SESSION_OPEN)
+    return WS_ERR_INVALID_STATE;
+  int rv = ws_pmd_new(&s->pmd, params, &s->mem);
+  if (rv < 0)
+    return rv;
+  /* RFC 7692 §6: RSV1 marks a compressed message. */
+  ws_frame_decoder_set_rsv(&s->dec, s->dec.rsv_allowed | WS_RSV1);
+  return 0;
 }
 
 enum ws_session_state ws_session_state(const struct ws_session *s) { return s->state; }
@@ -363,16 +461,27 @@ bool ws_session_is_finished(const struct ws_session *s) {
 
 /* ---- sending ----------------------------------------------------------- */
 
+static int ws_send_data(struct ws_session *s, unsigned opcode, const uint8_t *data, size_t len) {
+  if (s->state != WS_SESSION_OPEN)
+    return WS_ERR_INVALID_STATE;
+  int rv = s->pmd && ws_pmd_want_compress(s->pmd, len)
+               ? ws_queue_deflated(s, opcode, data, len)
+               : ws_queue_message(s, opcode, 0, data, len, len);
+  if (rv == 0)
+    s->traffic = true;
+  return rv;
+}
+
 int ws_session_send_text(struct ws_session *s, const uint8_t *data, size_t len) {
   if (s->state != WS_SESSION_OPEN)
     return WS_ERR_INVALID_STATE;
   if (!ws_utf8_validate(data, len))
     return WS_ERR_INVALID_ARGUMENT;
-  return ws_queue_message(s, WS_OP_TEXT, 0, data, len, len);
+  return ws_send_data(s, WS_OP_TEXT, data, len);
 }
 
 int ws_session_send_binary(struct ws_session *s, const uint8_t *data, size_t len) {
-  return ws_queue_message(s, WS_OP_BINARY, 0, data, len, len);
+  return ws_send_data(s, WS_OP_BINARY, data, len);
 }
 
 static int ws_send_control(struct ws_session *s, unsigned opcode, const uint8_t *data,
@@ -537,6 +646,62 @@ static int ws_message_bytes(struct ws_session *s, const uint8_t *data, size_t le
   return 0;
 }
 
+/* Grows msg_buf for inflated output: doubling, but never past
+ * max_message + 1 bytes (one byte over is how an oversize message shows),
+ * so memory follows what was produced and stays within the limit. */
+static int ws_msg_grow_inflated(struct ws_session *s) {
+  uint64_t limit = s->max_message < (uint64_t)SIZE_MAX ? s->max_message + 1 : SIZE_MAX;
+  if (s->msg_cap >= limit)
+    return WS_ERR_MESSAGE_TOO_BIG; /* not reached: msg_len > max is caught first */
+  size_t cap = s->msg_cap < 256 ? 256 : s->msg_cap <= SIZE_MAX / 2 ? s->msg_cap * 2 : SIZE_MAX;
+  if (cap > limit)
+    cap = (size_t)limit;
+  uint8_t *p = ws_mem_realloc(&s->mem, s->msg_buf, cap);
+  if (!p)
+    return WS_ERR_NOMEM;
+  s->msg_buf = p;
+  s->msg_cap = cap;
+  return 0;
+}
+
+/* RFC 7692 §7.2.2: a compressed message's payload bytes, inflated straight
+ * into msg_buf; text is validated as it comes out (§8.1 fail-fast) and the
+ * size limit applies to the inflated bytes. `complete`: the FIN frame's
+ * last bytes, so the message ends here. */
+static int ws_inflate_bytes(struct ws_session *s, const uint8_t *data, size_t len,
+                            bool complete) {
+  if (!s->pmd) /* RSV1 allowed through options, but nothing negotiated */
+    return WS_ERR_INTERNAL;
+  for (;;) {
+    uint8_t *out = s->msg_buf ? s->msg_buf + s->msg_len : NULL;
+    size_t produced;
+    int st = ws_pmd_inflate(s->pmd, &data, &len, complete, out, s->msg_cap - (size_t)s->msg_len,
+                            &produced);
+    if (produced) {
+      if (s->msg_type == WS_OP_TEXT &&
+          ws_utf8_feed(&s->utf8, out, produced, NULL) == WS_UTF8_INVALID)
+        return WS_ERR_INVALID_UTF8;
+      s->msg_len += produced;
+      if (s->msg_len > s->max_message)
+        return WS_ERR_MESSAGE_TOO_BIG;
+    }
+    if (st < 0)
+      return st;
+    if (st == WS_PMD_NEED_INPUT)
+      return 0;
+    if (st == WS_PMD_DONE) {
+      if (s->msg_type == WS_OP_TEXT && ws_utf8_result(&s->utf8) != WS_UTF8_VALID)
+        return WS_ERR_INVALID_UTF8;
+      ws_deliver(s, s->msg_buf, (size_t)s->msg_len);
+      ws_reset_message(s);
+      return 0;
+    }
+    int rv = ws_msg_grow_inflated(s); /* WS_PMD_OUTPUT_FULL */
+    if (rv < 0)
+      return rv;
+  }
+}
+
 static int ws_on_close_frame(struct ws_session *s) {
   uint16_t code = WS_CLOSE_NO_STATUS;
   if (s->ctl_in_len == 1)
@@ -604,12 +769,9 @@ static int ws_on_chunk(struct ws_session *s, const struct ws_frame_chunk *ch) {
     return rv;
   if (ws_opcode_is_control(s->frame_op))
     return ws_on_control_bytes(s, ch);
-  if (s->msg_compressed) {
-    /* RFC 7692 hook: an inflater would turn these bytes into message bytes
-     * (bounded by max_message) and call ws_message_bytes. None exists. */
-    return WS_ERR_INTERNAL;
-  }
   bool complete = ch->last && s->frame_fin;
+  if (s->msg_compressed) /* server frames are unmasked: ch->data is plain */
+    return ws_inflate_bytes(s, ch->data, ch->len, complete);
   bool direct = ch->first && complete && s->frame_op != WS_OP_CONTINUATION;
   return ws_message_bytes(s, ch->data, ch->len, direct, complete);
 }
@@ -620,6 +782,8 @@ int ws_session_recv(struct ws_session *s, const uint8_t *in, size_t len) {
   if (s->state == WS_SESSION_FAILED)
     return s->error;
   int rv = 0;
+  if (len)
+    s->traffic = true;
   s->in_callback = true;
   /* §5.5.1: after the server's close, nothing more is processed. */
   while (len && s->state != WS_SESSION_CLOSED) {

@@ -46,11 +46,23 @@
  * frame, then control frames (pongs, pings) in order, then data frames, then
  * our close frame.
  *
- * Extensions: options.rsv_allowed lets RSV bits through the frame decoder.
- * With RSV1 (permessage-deflate, RFC 7692) the session tracks a per-message
- * "compressed" flag (RSV1 on the first frame; RSV1 on a continuation or
- * control frame is a protocol error). No decompressor exists yet: a
- * compressed message currently fails with WS_ERR_INTERNAL (1011).
+ * Extensions: permessage-deflate (RFC 7692) is turned on by
+ * ws_session_enable_pmd with the parameters the handshake agreed (see
+ * ws_deflate.h for the whole sequence). Then:
+ *  - RSV1 on the first frame of a data message marks it compressed (§6);
+ *    RSV1 on a continuation or control frame, or on any frame when the
+ *    extension is off, fails with 1002 (WS_ERR_PROTO_RSV).
+ *  - A compressed message is inflated as its bytes arrive, directly into
+ *    the assembly buffer; max_message_size applies to the inflated size
+ *    (1009 as soon as it is exceeded, memory never above the limit) and
+ *    text is validated as it is inflated (1007 at the first bad byte).
+ *    Corrupt DEFLATE data fails with WS_ERR_INVALID_DEFLATE (1007).
+ *  - send_text / send_binary compress the message into one FIN frame with
+ *    RSV1 (or send it uncompressed when that is better, see ws_deflate.h);
+ *    on_acknowledge still reports the size given to send.
+ * options.rsv_allowed still lets RSV bits through the frame decoder for an
+ * extension the session does not implement; an RSV1 message without
+ * ws_session_enable_pmd then fails with WS_ERR_INTERNAL (1011).
  */
 #ifndef WSCHANNEL_WS_SESSION_H
 #define WSCHANNEL_WS_SESSION_H
@@ -108,8 +120,8 @@ struct ws_session_callbacks {
   /* We failed the connection with `error` (a negative ws_error). */
   void (*on_error)(void *user_data, int error);
   /* The last byte of a message left through consume_output; `size` is the
-   * message's size as given to send (before any extension transform). Once
-   * per message, in order. Not called for messages dropped by a failure. */
+   * message's size as given to send (before compression). Once per
+   * message, in order. Not called for messages dropped by a failure. */
   void (*on_acknowledge)(void *user_data, uint64_t size);
 };
 
@@ -135,9 +147,22 @@ WS_API int ws_session_new(struct ws_session **out, const struct ws_session_callb
                           const struct ws_session_options *opt, const struct ws_mem *mem,
                           void *user_data);
 
-/* Frees the session and everything queued; no callbacks run. NULL ok.
- * Never from inside a callback. */
+/* Frees the session and everything queued (zlib state included); no
+ * callbacks run. NULL ok. Never from inside a callback. */
 WS_API void ws_session_del(struct ws_session *s);
+
+struct ws_pmd_params; /* ws_deflate.h */
+
+/* Turns on permessage-deflate (RFC 7692) with the agreed parameters (from
+ * ws_handshake_pmd; copied). Call at most once, before the first
+ * ws_session_recv that carries bytes and the first send_text/send_binary —
+ * i.e. right after the handshake, before feeding the session the bytes
+ * that came with the 101. Allocates ~300 bytes; zlib state is created on
+ * first use and freed by ws_session_del (see ws_deflate.h for the memory
+ * figures). Returns 0; WS_ERR_INVALID_STATE (already enabled, data already
+ * received or sent, not OPEN, or from a callback); WS_ERR_INVALID_ARGUMENT
+ * (window bits outside 8..15); WS_ERR_NOMEM. On error nothing changed. */
+WS_API int ws_session_enable_pmd(struct ws_session *s, const struct ws_pmd_params *params);
 
 /* Processes `len` received bytes (all of them are always taken; a partial
  * frame header is kept inside). Returns 0, or the negative error that

@@ -837,7 +837,8 @@ START_TEST(test_rsv1_hooks) {
   sframe(&in, true, WS_RSV2, WS_OP_TEXT, "a", 1);
   run_script(&sc);
   bytes_free(&in);
-  /* a compressed message has no decompressor yet */
+  /* RSV1 let through by options without ws_session_enable_pmd: nothing
+   * can decompress it (test_ws_deflate covers the extension itself) */
   sframe(&in, true, WS_RSV1, WS_OP_BINARY, "\x01\x02", 2);
   sc.events = "error:WS_ERR_INTERNAL|";
   sc.output = "close:1011:|";
