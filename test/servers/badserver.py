@@ -42,7 +42,7 @@ failure):
                  of another, then TCP FIN                   NS_BASE_STREAM_CLOSED 0x80470002
  len2to63        a frame whose 64-bit length is 2^63      Close 1002, NS_ERROR_ILLEGAL_VALUE
  oversize        a binary message of --size+1 bytes (two  Close 1009, NS_ERROR_FILE_TOO_BIG
-                 frames; set max-message-size to --size)    0x8052000A
+                 frames; set max-message-size to --size)    0x8052000F
  hugeclaim       a frame header claiming 2^62 bytes, then Close 1009, NS_ERROR_FILE_TOO_BIG at
                  16 bytes, then silence                     once, without allocating the claim
  badutf8text     a text frame that turns invalid at its   Close 1007 *before* the rest of the
