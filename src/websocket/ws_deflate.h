@@ -26,7 +26,10 @@
  *    a value we must accept 8, so for 8 we compress with windowBits 9 and
  *    strategy Z_RLE, whose matches all have distance 1 (zlib.h: "Z_RLE to
  *    limit match distances to one"): every reference stays inside any
- *    window, and repeated bytes and Huffman coding still compress.
+ *    window, and repeated bytes and Huffman coding still compress. (zlib's
+ *    9-bit deflate happens to keep distances <= 250 today, but that is an
+ *    implementation detail, not a documented promise, so we do not rely
+ *    on it.) Sending uncompressed would also be correct, but saves nothing.
  *  - Server window. We inflate with max(9, server_max_window_bits) bits: a
  *    window at least as large as the sender's is always safe, and 9 for 8
  *    also accepts zlib-based servers that were told 8 but use 9.
