@@ -167,6 +167,18 @@ else
 	echo "SKIP fuzz:tls and badserver(tls) (no openssl or SELFTEST_TLS=0)"
 fi
 
+# the runner used for bin/wschannel, driven with the reference testee
+for opt in "" --tls; do
+	[ "$opt" = --tls ] && [ $tls = no ] && continue
+	if TESTEE="$PY $servers/ref_testee.py --quiet" PYTHON="$PY" \
+		sh "$here/run-conformance.sh" $opt --cases '1.1.*,2.5,6.4.1' \
+		>"$tmp/runner.out" 2>&1 && grep -q ': PASS$' "$tmp/runner.out"; then
+		ok "run-conformance.sh${opt:+ $opt}"
+	else
+		cat "$tmp/runner.out"; ko "run-conformance.sh${opt:+ $opt}"
+	fi
+done
+
 # 4. the misbehaving server ----------------------------------------------
 run_bad() {
 	"$PY" "$servers/test_badserver.py" "$@" >"$tmp/bad.out" 2>&1
