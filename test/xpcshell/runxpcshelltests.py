@@ -15,8 +15,9 @@ Each test runs in its own xpcshell process, Gecko's way:
 with the test's directory as working directory and a fresh temporary
 directory (TMPDIR, and do_get_tempdir()).  A test passes when xpcshell exits
 0, printed no TEST-UNEXPECTED-* line (head.js's, or the leak report's), no
-sanitizer error, no "uncaught exception" report of the shell (an exception
-thrown by a listener that native code called, or by a promise job), and
+sanitizer error, no report of an uncaught exception by the shell ("JavaScript
+error:" for a listener that native code called, "uncaught exception" for a
+script or promise job), and
 head.js reached its "exiting test" line.
 
 Manifests (xpcshell.ini):
@@ -418,11 +419,14 @@ class Result:
 _SANITIZER = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|"
                         r"runtime error: |ThreadSanitizer: ")
 
-# The shell's report of an exception nobody caught: thrown by a listener
-# that native code called, or by a promise job.  head.js cannot see those,
-# so the runner fails the test on the report.  A failure head.js already
-# logged unwinds as TestAbortError; its report is no news.
-_UNCAUGHT = re.compile(r": uncaught exception: (?!TestAbortError)")
+# The shell's reports of an exception nobody caught: "JavaScript error: …"
+# for one thrown by a JS object that native code called (a listener), "…:
+# uncaught exception: …" for a script or promise job.  head.js cannot see
+# those, so the runner fails the test on them.  A failure head.js already
+# logged unwinds with "xpcshell test aborted after a failure"; its report
+# is no news.
+_UNCAUGHT = re.compile(r"(?:: uncaught exception: |^JavaScript error: )"
+                       r"(?!.*(?:TestAbortError|xpcshell test aborted))")
 
 
 def _js_string(s):

@@ -50,6 +50,7 @@ EXPECTED = {
     "fail_todo_passes.js": ("FAIL", "TEST-UNEXPECTED-PASS"),
     "fail_finished_too_often.js": ("FAIL", "called more often"),
     "fail_run_next_test_in_task.js": ("FAIL", "run_next_test() called from"),
+    "fail_native_callback.js": ("FAIL", "thrown to native code"),
 }
 
 # Text that must never appear in the log of these tests (e.g. a test that
