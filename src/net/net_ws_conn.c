@@ -37,6 +37,7 @@
 #include "xpcom_thread.h" /* before the generated headers (C natives) */
 #include "nsIEventTarget.h"
 #include "nsITimer.h"
+#include "websocket/ws_deflate.h"
 #include "websocket/ws_handshake.h"
 #include "websocket/ws_session.h"
 #include "xpcom_log.h"
@@ -839,6 +840,15 @@ static void become_open(net_ws_conn *c, const uint8_t *rest, size_t rest_len) {
     conn_finish(c, rc == WS_ERR_NOMEM ? NS_ERROR_OUT_OF_MEMORY : NS_ERROR_FAILURE);
     return;
   }
+  struct ws_pmd_params pmd;
+  if (ws_handshake_pmd(c->hs, &pmd)) {
+    /* RFC 7692: compressed from the first byte after the 101. */
+    rc = ws_session_enable_pmd(c->session, &pmd);
+    if (rc < 0) {
+      conn_finish(c, rc == WS_ERR_NOMEM ? NS_ERROR_OUT_OF_MEMORY : NS_ERROR_ILLEGAL_VALUE);
+      return;
+    }
+  }
   LOG_DEBUG(("[%p] handshake done: protocol \"%s\", extensions \"%s\"", (void *)c,
              ws_handshake_protocol(c->hs), ws_handshake_extensions(c->hs)));
   ev_start(c, ws_handshake_protocol(c->hs), ws_handshake_extensions(c->hs));
@@ -1110,8 +1120,10 @@ static void ping_fired(net_ws_conn *c) {
   if (ws_session_send_ping(c->session, (const uint8_t *)g_ping_payload,
                            sizeof g_ping_payload - 1) == 0) {
     LOG_VERBOSE(("[%p] keepalive ping out", (void *)c));
-    c->ping_outstanding = true;
-    (void)xpcom_timer_arm(&c->ping_timer, c->ping_timeout_ms ? c->ping_timeout_ms : 1, 0,
+    /* ping_timeout 0: no deadline for the answer, just keep pinging. */
+    c->ping_outstanding = c->ping_timeout_ms != 0;
+    (void)xpcom_timer_arm(&c->ping_timer,
+                          c->ping_timeout_ms ? c->ping_timeout_ms : c->ping_interval_ms, 0,
                           timer_fired, c);
     conn_io(c);
   }
@@ -1485,7 +1497,7 @@ net_ws_conn_open(const net_ws_conn_params *p, nsIEventTarget *owner_target,
       .origin = p->origin,
       .protocols = (const char *const *)protos,
       .nprotocols = nproto,
-      .extensions = NULL,
+      .extensions = p->extensions,
   };
   rv = net_random(cfg.key, sizeof cfg.key);
   int rc = NS_SUCCEEDED(rv) ? ws_handshake_new(&c->hs, &cfg, NULL) : 0;

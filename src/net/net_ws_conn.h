@@ -84,11 +84,16 @@ typedef struct net_ws_conn_params {
   const char *origin;    /* Origin header value; NULL or "" = none */
   const char *protocols; /* offered subprotocols, comma-separated tokens
                             ("chat, superchat"); NULL or "" = none */
+  const char *extensions; /* Sec-WebSocket-Extensions offer; NULL or "" =
+                             none. ws_pmd_offer() (websocket/ws_deflate.h)
+                             offers permessage-deflate, which is then used
+                             when the server accepts it (RFC 7692). */
   uint64_t max_message_size; /* 0 = 2147483647 (Gecko's default) */
   /* Timeouts in milliseconds, read from prefs by the caller at asyncOpen.
-   * 0 disables a timer. ping_interval: send a ping after that much time
-   * without inbound data; ping_timeout: how long to wait for any inbound
-   * data after it (then NS_ERROR_NET_TIMEOUT). */
+   * 0 disables a timer. ping_interval: send a ping (payload "PING") after
+   * that much time without inbound data; ping_timeout: how long to wait
+   * for any inbound data after it (then NS_ERROR_NET_TIMEOUT; 0 = no
+   * limit). The caller applies Gecko's defaults and clamps. */
   uint32_t open_timeout_ms;
   uint32_t close_timeout_ms;
   uint32_t ping_interval_ms;

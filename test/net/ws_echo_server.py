@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Echo server for test_ws_conn, on the Debian `websockets` library.
 
-Usage: ws_echo_server.py [PORT]   (default 0: any free port)
+Usage: ws_echo_server.py [PORT] [deflate]   (PORT 0: any free port; with
+"deflate" the server accepts permessage-deflate, RFC 7692)
 Prints "PORT <n>" on stdout once listening on 127.0.0.1, and stops when
 stdin reaches EOF (the test closes it) or on SIGTERM.
 
@@ -36,10 +37,12 @@ async def handler(ws):
 
 async def main():
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
+    deflate = "deflate" in sys.argv[2:]
     async with websockets.serve(handler, "127.0.0.1", port,
                                 subprotocols=["chat", "superchat"],
                                 max_size=None, max_queue=None,
-                                compression=None, ping_interval=None,
+                                compression="deflate" if deflate else None,
+                                ping_interval=None,
                                 close_timeout=2) as server:
         print("PORT %d" % server.sockets[0].getsockname()[1], flush=True)
         loop = asyncio.get_running_loop()
