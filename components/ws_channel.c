@@ -44,6 +44,7 @@
 #undef NET_API
 #include "net/net_admission.h"
 #include "net/net_ws_conn.h"
+#include "websocket/ws_deflate.h"
 
 #include "nsIEventTarget.h"
 #include "nsIIOService.h"
@@ -81,7 +82,7 @@ typedef struct ws_channel_config {
   uint32_t ping_interval_ms;
   uint32_t ping_timeout_ms;
   uint32_t max_message_size;
-  bool permessage_deflate; /* offer flag: the connection has no use for it yet */
+  bool permessage_deflate; /* offer permessage-deflate (RFC 7692) */
 } ws_channel_config;
 
 typedef struct ws_channel {
@@ -606,6 +607,9 @@ static nsresult ws_start_connection(ws_channel *ch, nsIURI *aURI,
       .path = path,
       .origin = origin,
       .protocols = protocols,
+      /* Gecko (modern): network.websocket.extensions.permessage-deflate
+       * offers the extension; the connection uses it when accepted. */
+      .extensions = ch->config.permessage_deflate ? ws_pmd_offer() : NULL,
       .max_message_size = ch->config.max_message_size,
       .open_timeout_ms = ch->config.open_timeout_ms,
       .close_timeout_ms = ch->config.close_timeout_ms,

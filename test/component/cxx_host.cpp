@@ -325,10 +325,21 @@ void TestHandler(nsIWebSocketChannel *ch, const char *scheme, int32_t port) {
   bool allow = true;
   CHECK_RV(ph->AllowPort(25, scheme, &allow), NS_OK);
   CHECK(!allow);
+  // newURI makes our nsIURI (NS_NewURI): a virtual call back into C.
   nsIURI *uri = static_cast<nsIURI *>(kGarbage);
-  CString spec("ws://example.com/");
-  CHECK_RV(ph->NewURI(spec.get(), nullptr, nullptr, &uri),
-           NS_ERROR_NOT_IMPLEMENTED);
+  CString spec("WS://Example.com:80/a/../b");
+  CHECK_RV(ph->NewURI(spec.get(), nullptr, nullptr, &uri), NS_OK);
+  CHECK(uri != nullptr && uri != kGarbage);
+  if (uri && uri != kGarbage) {
+    CString got;
+    CHECK_RV(uri->GetSpec(got.get()), NS_OK);
+    CHECK(got.str() == "ws://example.com/b");
+    uri->Release();
+  }
+  uri = static_cast<nsIURI *>(kGarbage);
+  CString bad("ws://[::1/");
+  CHECK_RV(ph->NewURI(bad.get(), nullptr, nullptr, &uri),
+           NS_ERROR_MALFORMED_URI);
   CHECK(uri == nullptr);
   ph->Release();
 }

@@ -144,7 +144,7 @@ static void show(nsIComponentManager *cm, const char *contract,
   if (!xpcom_cstring_equals(&s, protocol, strlen(protocol)))
     g_problems++;
 
-  /* What needs the network (the ws:// issue). */
+  /* What a channel that was never opened answers. */
   report("asyncOpen(null, ...)",
          nsIWebSocketChannel_AsyncOpen(ch, NULL, &s, NULL, NULL),
          NS_ERROR_UNEXPECTED);
@@ -178,7 +178,7 @@ int main(int argc, char **argv) {
   show(cm, "@mozilla.org/network/protocol;1?name=ws", protocol);
   printf("\n");
   show(cm, "@mozilla.org/network/protocol;1?name=wss", protocol);
-  printf("\n(asyncOpen, close and send need the network: the ws:// issue)\n");
+  printf("\n(for real traffic: bin/wschannel cat ws://HOST:PORT/PATH)\n");
 
   NS_RELEASE(cm);
   NS_ShutdownXPCOM(sm);

@@ -1,9 +1,14 @@
 /*
- * test_channel.c — the WebSocket channel component through XPCOM, from C:
- * creation by contract ID and by CID, QueryInterface identity and
- * failure, every attribute, the protocol-handler side, the results of the
- * methods that need the network (not there yet), aggregation refusal,
- * the exported NSModule descriptor, and no leaks at shutdown.
+ * test_channel.c — the WebSocket channel component through XPCOM, from C,
+ * without a WebSocket peer: creation by contract ID and by CID,
+ * QueryInterface identity and failure, every attribute, the
+ * protocol-handler side (newURI included), the IO service the module
+ * registers, asyncOpen's synchronous checks (arguments, URIs, banned
+ * ports, header injection, max-connections), offline, close before the
+ * connection exists, sendMsg's checks (size limit with its clamp, UTF-8),
+ * the open timeout's clamp against a listener that never answers,
+ * aggregation refusal, the exported NSModule descriptor, and no leaks at
+ * shutdown. End-to-end tests with real peers are in test_channel_net.c.
  *
  * Each test boots XPCOM in its fixture and shuts it down in the teardown,
  * which fails the test if any object is still alive. The component is
@@ -14,13 +19,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <prio.h>
 #include <prlink.h>
+#include <prnetdb.h>
 
 #include "nsError.h"
 #include "nsXPCOM.h"
 #include "nsXPCOMStrings.h"
 #include "xpcom_module.h"
 #include "xpcom_object.h"
+#include "xpcom_prefs.h"
 
 #include "nsIComponentManager.h"
 #include "nsIFactory.h"
@@ -35,6 +43,7 @@
 
 #include "net/net_ioservice.h"
 #include "ws_channel.h"
+#include "ws_test_util.h"
 
 static const nsCID kWsCID = WS_CHANNEL_WS_CID;
 static const nsCID kWssCID = WS_CHANNEL_WSS_CID;
@@ -497,46 +506,319 @@ START_TEST(test_load_group) {
 }
 END_TEST
 
-/* ---- methods that need the network -------------------------------------- */
+/* ---- asyncOpen, close and send without a peer (or with a silent one) ---- */
 
-START_TEST(test_async_open) {
+/* A URI made by the channel's own protocol handler. */
+static nsIURI *new_uri(nsIWebSocketChannel *ch, const char *spec) {
+  nsIProtocolHandler *ph = NULL;
+  ck_assert_uint_eq(
+      xpcom_query_interface(ch, &nsIProtocolHandler_IID, (void **)&ph), NS_OK);
+  nsCStringContainer s;
+  NS_CStringContainerInit2(&s, spec, UINT32_MAX, 0);
+  nsIURI *uri = NULL;
+  ck_assert_uint_eq(nsIProtocolHandler_NewURI(ph, &s, NULL, NULL, &uri),
+                    NS_OK);
+  NS_CStringContainerFinish(&s);
+  NS_RELEASE(ph);
+  return uri;
+}
+
+static nsresult open_with(nsIWebSocketChannel *ch, nsIURI *uri,
+                          const char *origin, wst_listener *l) {
+  nsCStringContainer o;
+  NS_CStringContainerInit2(&o, origin, UINT32_MAX, 0);
+  nsresult rv = nsIWebSocketChannel_AsyncOpen(ch, uri, &o, l ? &l->iface : NULL,
+                                              l ? l->expected_context : NULL);
+  NS_CStringContainerFinish(&o);
+  return rv;
+}
+
+/* A TCP listener on 127.0.0.1 that never accepts nor answers: connects
+ * succeed (the kernel's backlog) and the handshake waits forever. */
+typedef struct silent_server {
+  PRFileDesc *fd;
+  char url[64];
+} silent_server;
+
+static void silent_start(silent_server *s) {
+  s->fd = PR_OpenTCPSocket(PR_AF_INET);
+  ck_assert_ptr_nonnull(s->fd);
+  PRNetAddr addr;
+  PR_InitializeNetAddr(PR_IpAddrLoopback, 0, &addr);
+  ck_assert_int_eq(PR_Bind(s->fd, &addr), PR_SUCCESS);
+  ck_assert_int_eq(PR_Listen(s->fd, 300), PR_SUCCESS);
+  ck_assert_int_eq(PR_GetSockName(s->fd, &addr), PR_SUCCESS);
+  snprintf(s->url, sizeof s->url, "ws://127.0.0.1:%u/silent",
+           (unsigned)PR_ntohs(addr.inet.port));
+}
+
+static void silent_stop(silent_server *s) {
+  if (s->fd)
+    PR_Close(s->fd);
+  s->fd = NULL;
+}
+
+START_TEST(test_async_open_arguments) {
   nsIWebSocketChannel *ch = create_ws();
-  fake u, l, c;
-  fake_init(&u, &nsIURI_IID);
-  fake_init(&l, &nsIWebSocketListener_IID);
+  nsIURI *uri = new_uri(ch, "ws://127.0.0.1:9/x");
+  wst_listener *l = wst_listener_new(NULL, NULL);
+  fake c;
   fake_init(&c, &nsISupports_IID);
-  nsIURI *uri = (nsIURI *)(void *)&u.iface;
-  nsIWebSocketListener *listener = (nsIWebSocketListener *)(void *)&l.iface;
-  nsCStringContainer origin;
-  NS_CStringContainerInit2(&origin, "http://example.com", UINT32_MAX, 0);
+  l->expected_context = &c.iface;
 
   /* Gecko: a missing URI or listener is NS_ERROR_UNEXPECTED. */
-  ck_assert_uint_eq(
-      nsIWebSocketChannel_AsyncOpen(ch, NULL, &origin, listener, &c.iface),
-      NS_ERROR_UNEXPECTED);
-  ck_assert_uint_eq(
-      nsIWebSocketChannel_AsyncOpen(ch, uri, &origin, NULL, &c.iface),
-      NS_ERROR_UNEXPECTED);
-  ck_assert_uint_eq(nsIWebSocketChannel_AsyncOpen(ch, NULL, &origin, NULL, NULL),
-                    NS_ERROR_UNEXPECTED);
-
-  /* No network yet: refused, and nothing is kept. */
-  ck_assert_uint_eq(
-      nsIWebSocketChannel_AsyncOpen(ch, uri, &origin, listener, &c.iface),
-      NS_ERROR_NOT_IMPLEMENTED);
-  ck_assert_uint_eq(u.refs, 1);
-  ck_assert_uint_eq(l.refs, 1);
+  ck_assert_uint_eq(open_with(ch, NULL, "", l), NS_ERROR_UNEXPECTED);
+  ck_assert_uint_eq(open_with(ch, uri, "", NULL), NS_ERROR_UNEXPECTED);
+  ck_assert_uint_eq(nsIWebSocketChannel_AsyncOpen(ch, uri, NULL, &l->iface,
+                                                  NULL),
+                    NS_ERROR_INVALID_ARG);
+  /* Nothing is kept after a refusal, and no call is owed. */
+  ck_assert_uint_eq(l->refcnt, 1);
   ck_assert_uint_eq(c.refs, 1);
-  /* Still not opened: the URIs stay null, and a retry answers the same. */
   nsIURI *got = GARBAGE;
   ck_assert_uint_eq(nsIWebSocketChannel_GetOriginalURI(ch, &got), NS_OK);
   ck_assert_ptr_null(got);
-  ck_assert_uint_eq(
-      nsIWebSocketChannel_AsyncOpen(ch, uri, &origin, listener, NULL),
-      NS_ERROR_NOT_IMPLEMENTED);
-
-  NS_CStringContainerFinish(&origin);
+  ck_assert_uint_eq(l->nevents, 0);
+  NS_RELEASE(uri);
   NS_RELEASE(ch);
+  wst_listener_release(l);
+}
+END_TEST
+
+START_TEST(test_async_open_bad_uris) {
+  static const struct {
+    bool wss;
+    const char *spec;
+    const char *origin;
+    const char *protocol;
+    nsresult rv;
+  } cases[] = {
+      /* RFC 6455 §3: no fragment in a WebSocket URI. */
+      {false, "ws://127.0.0.1:8080/chat#frag", "", NULL, NS_ERROR_MALFORMED_URI},
+      {false, "ws://127.0.0.1:8080/chat#", "", NULL, NS_ERROR_MALFORMED_URI},
+      /* The scheme must be the channel's own. */
+      {false, "http://127.0.0.1:8080/", "", NULL, NS_ERROR_MALFORMED_URI},
+      {false, "wss://127.0.0.1:8080/", "", NULL, NS_ERROR_MALFORMED_URI},
+      {true, "ws://127.0.0.1:8080/", "", NULL, NS_ERROR_MALFORMED_URI},
+      /* Gecko's banned ports stay banned for WebSockets. */
+      {false, "ws://127.0.0.1:25/", "", NULL, NS_ERROR_PORT_ACCESS_NOT_ALLOWED},
+      {false, "ws://127.0.0.1:6000/", "", NULL,
+       NS_ERROR_PORT_ACCESS_NOT_ALLOWED},
+      /* No header injection through origin or protocol. */
+      {false, "ws://127.0.0.1:8080/", "http://a\r\nX-Evil: 1", NULL,
+       NS_ERROR_ILLEGAL_VALUE},
+      {false, "ws://127.0.0.1:8080/", "", "chat\r\nX-Evil: 1",
+       NS_ERROR_ILLEGAL_VALUE},
+      {false, "ws://127.0.0.1:8080/", "", "not a token", NS_ERROR_ILLEGAL_VALUE},
+      {false, "ws://127.0.0.1:8080/", "", "chat, chat", NS_ERROR_ILLEGAL_VALUE},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    nsIWebSocketChannel *ch = create(
+        cases[i].wss ? WS_CHANNEL_WSS_CONTRACTID : WS_CHANNEL_WS_CONTRACTID,
+        &nsIWebSocketChannel_IID);
+    nsIURI *uri = new_uri(ch, cases[i].spec);
+    wst_listener *l = wst_listener_new(NULL, NULL);
+    if (cases[i].protocol) {
+      nsCStringContainer p;
+      NS_CStringContainerInit2(&p, cases[i].protocol, UINT32_MAX, 0);
+      ck_assert_uint_eq(nsIWebSocketChannel_SetProtocol(ch, &p), NS_OK);
+      NS_CStringContainerFinish(&p);
+    }
+    nsresult rv = open_with(ch, uri, cases[i].origin, l);
+    ck_assert_msg(rv == cases[i].rv, "%s: 0x%08x", cases[i].spec, (unsigned)rv);
+    /* Still not opened: a retry answers the same, not ALREADY_OPENED. */
+    ck_assert_uint_eq(open_with(ch, uri, cases[i].origin, l), cases[i].rv);
+    ck_assert_uint_eq(l->refcnt, 1);
+    wst_spin(10);
+    ck_assert_uint_eq(l->nevents, 0);
+    NS_RELEASE(uri);
+    NS_RELEASE(ch);
+    wst_listener_release(l);
+  }
+}
+END_TEST
+
+/* test_websocket_offline.js: offline, asyncOpen succeeds and onStop comes
+ * with a failure, never onStart. */
+START_TEST(test_offline) {
+  nsIIOService *io = NULL;
+  ck_assert_uint_eq(nsIServiceManager_GetServiceByContractID(
+                        g_sm, "@mozilla.org/network/io-service;1",
+                        &nsIIOService_IID, (void **)&io),
+                    NS_OK);
+  ck_assert_uint_eq(nsIIOService_SetOffline(io, true), NS_OK);
+  nsIWebSocketChannel *ch = create_ws();
+  nsIURI *uri = new_uri(ch, "ws://127.0.0.1:8080/");
+  wst_listener *l = wst_listener_new(NULL, NULL);
+  ck_assert_uint_eq(open_with(ch, uri, "", l), NS_OK);
+  ck_assert_uint_eq(l->nevents, 0); /* nothing before asyncOpen returns */
+  ck_assert_uint_eq(open_with(ch, uri, "", l), NS_ERROR_ALREADY_OPENED);
+  ck_assert(wst_run_until_stopped(l, 5000));
+  ck_assert_uint_eq(l->nevents, 1);
+  ck_assert_uint_eq(wst_stop_status(l), NS_ERROR_OFFLINE);
+  ck_assert_uint_eq(nsIIOService_SetOffline(io, false), NS_OK);
+  NS_RELEASE(io);
+  NS_RELEASE(uri);
+  NS_RELEASE(ch);
+  wst_listener_release(l);
+}
+END_TEST
+
+START_TEST(test_close_before_open) {
+  silent_server srv;
+  silent_start(&srv);
+  nsIWebSocketChannel *ch = create_ws();
+  nsIURI *uri = new_uri(ch, srv.url);
+  wst_listener *l = wst_listener_new(NULL, NULL);
+  fake c;
+  fake_init(&c, &nsISupports_IID);
+  l->expected_context = &c.iface;
+  ck_assert_uint_eq(open_with(ch, uri, "http://example.com", l), NS_OK);
+  /* Kept from asyncOpen: URI and originalURI are the caller's object;
+   * listener and context are held. */
+  nsIURI *got = NULL;
+  ck_assert_uint_eq(nsIWebSocketChannel_GetURI(ch, &got), NS_OK);
+  ck_assert_ptr_eq(got, uri);
+  NS_RELEASE(got);
+  ck_assert_uint_eq(nsIWebSocketChannel_GetOriginalURI(ch, &got), NS_OK);
+  ck_assert_ptr_eq(got, uri);
+  NS_RELEASE(got);
+  ck_assert_uint_gt(l->refcnt, 1);
+  ck_assert_uint_gt(c.refs, 1);
+  ck_assert_uint_eq(open_with(ch, uri, "", l), NS_ERROR_ALREADY_OPENED);
+
+  /* Gecko 8: no transport yet → NS_ERROR_NOT_CONNECTED, and the session
+   * is aborted with that status. */
+  nsCStringContainer reason;
+  NS_CStringContainerInit(&reason);
+  ck_assert_uint_eq(nsIWebSocketChannel_Close(ch, 1000, &reason),
+                    NS_ERROR_NOT_CONNECTED);
+  ck_assert_uint_eq(nsIWebSocketChannel_Close(ch, 1000, &reason),
+                    NS_ERROR_UNEXPECTED);
+  NS_CStringContainerFinish(&reason);
+  ck_assert_uint_eq(wst_send(ch, false, "x", 1), NS_ERROR_UNEXPECTED);
+  ck_assert_uint_eq(l->nevents, 0);
+  ck_assert(wst_run_until_stopped(l, 5000));
+  ck_assert_uint_eq(l->nevents, 1); /* onStop only */
+  ck_assert_uint_eq(wst_stop_status(l), NS_ERROR_NOT_CONNECTED);
+  ck_assert(!l->bad_context);
+  /* After onStop the channel dropped listener and context. */
+  ck_assert_uint_eq(l->refcnt, 1);
+  ck_assert_uint_eq(c.refs, 1);
+  NS_RELEASE(uri);
+  NS_RELEASE(ch);
+  wst_listener_release(l);
+  silent_stop(&srv);
+}
+END_TEST
+
+/* Checks sendMsg / sendBinaryMsg make synchronously, while the handshake
+ * is pending (messages sent then are queued, as in Gecko 8). */
+START_TEST(test_send_checks) {
+  silent_server srv;
+  silent_start(&srv);
+  /* Clamped to Gecko's minimum, 1024. */
+  ck_assert_uint_eq(xpcom_prefs_set_int("network.websocket.max-message-size",
+                                        10),
+                    NS_OK);
+  nsIWebSocketChannel *ch = create_ws();
+  nsIURI *uri = new_uri(ch, srv.url);
+  wst_listener *l = wst_listener_new(NULL, NULL);
+  ck_assert_uint_eq(open_with(ch, uri, "", l), NS_OK);
+  char *big = malloc(1025);
+  ck_assert_ptr_nonnull(big);
+  memset(big, 'a', 1025);
+  ck_assert_uint_eq(wst_send(ch, false, big, 1024), NS_OK);
+  ck_assert_uint_eq(wst_send(ch, true, big, 1024), NS_OK);
+  ck_assert_uint_eq(wst_send(ch, false, big, 1025), NS_ERROR_FILE_TOO_BIG);
+  ck_assert_uint_eq(wst_send(ch, true, big, 1025), NS_ERROR_FILE_TOO_BIG);
+  free(big);
+  /* RFC 6455 §5.6: text is UTF-8; anything else is refused. */
+  static const char *const bad[] = {"\xff", "\xc0\xaf", "\xed\xa0\x80",
+                                    "ok\xe2\x82", "\xf4\x90\x80\x80"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    ck_assert_uint_eq(wst_send(ch, false, bad[i], strlen(bad[i])),
+                      NS_ERROR_ILLEGAL_VALUE);
+    ck_assert_uint_eq(wst_send(ch, true, bad[i], strlen(bad[i])), NS_OK);
+  }
+  ck_assert_uint_eq(wst_send(ch, false, "\xe2\x82\xac \xf0\x9f\x98\x80", 8),
+                    NS_OK);
+  ck_assert_uint_eq(wst_send(ch, false, "", 0), NS_OK);
+  ck_assert_uint_eq(nsIWebSocketChannel_SendMsg(ch, NULL),
+                    NS_ERROR_INVALID_ARG);
+  ck_assert_uint_eq(wst_close(ch, 1000, ""), NS_ERROR_NOT_CONNECTED);
+  ck_assert(wst_run_until_stopped(l, 5000));
+  ck_assert_uint_eq(wst_count(l, WST_ACK), 0); /* nothing was written */
+  /* After onStop, close had been requested: unexpected first (Gecko 8). */
+  ck_assert_uint_eq(wst_send(ch, true, "x", 1), NS_ERROR_UNEXPECTED);
+  NS_RELEASE(uri);
+  NS_RELEASE(ch);
+  wst_listener_release(l);
+  silent_stop(&srv);
+}
+END_TEST
+
+/* network.websocket.max-connections, read by the admission module. */
+START_TEST(test_max_connections) {
+  silent_server srv;
+  silent_start(&srv);
+  ck_assert_uint_eq(xpcom_prefs_set_int("network.websocket.max-connections",
+                                        2),
+                    NS_OK);
+  nsIWebSocketChannel *ch[3];
+  wst_listener *l[3];
+  nsIURI *uri = NULL;
+  for (int i = 0; i < 3; i++) {
+    ch[i] = create_ws();
+    if (!uri)
+      uri = new_uri(ch[i], srv.url);
+    l[i] = wst_listener_new(NULL, NULL);
+  }
+  ck_assert_uint_eq(open_with(ch[0], uri, "", l[0]), NS_OK);
+  ck_assert_uint_eq(open_with(ch[1], uri, "", l[1]), NS_OK);
+  ck_assert_uint_eq(open_with(ch[2], uri, "", l[2]),
+                    NS_ERROR_SOCKET_CREATE_FAILED);
+  ck_assert_uint_eq(l[2]->refcnt, 1);
+  /* A refused channel may try again once a slot is free. */
+  ck_assert_uint_eq(wst_close(ch[0], 1000, ""), NS_ERROR_NOT_CONNECTED);
+  ck_assert(wst_run_until_stopped(l[0], 5000));
+  ck_assert_uint_eq(open_with(ch[2], uri, "", l[2]), NS_OK);
+  for (int i = 1; i < 3; i++) {
+    ck_assert_uint_eq(wst_close(ch[i], 1000, ""), NS_ERROR_NOT_CONNECTED);
+    ck_assert(wst_run_until_stopped(l[i], 5000));
+  }
+  for (int i = 0; i < 3; i++) {
+    ck_assert_uint_eq(l[i]->nevents, 1);
+    ck_assert_uint_eq(wst_stop_status(l[i]), NS_ERROR_NOT_CONNECTED);
+    NS_RELEASE(ch[i]);
+    wst_listener_release(l[i]);
+  }
+  NS_RELEASE(uri);
+  silent_stop(&srv);
+}
+END_TEST
+
+/* network.websocket.timeout.open 0 is clamped to Gecko's minimum of 1 s:
+ * a server that never answers fails with NS_ERROR_NET_TIMEOUT then. */
+START_TEST(test_open_timeout_clamped) {
+  silent_server srv;
+  silent_start(&srv);
+  ck_assert_uint_eq(xpcom_prefs_set_int("network.websocket.timeout.open", 0),
+                    NS_OK);
+  nsIWebSocketChannel *ch = create_ws();
+  nsIURI *uri = new_uri(ch, srv.url);
+  wst_listener *l = wst_listener_new(NULL, NULL);
+  PRIntervalTime t0 = PR_IntervalNow();
+  ck_assert_uint_eq(open_with(ch, uri, "", l), NS_OK);
+  ck_assert(wst_run_until_stopped(l, 10000));
+  uint32_t ms = PR_IntervalToMilliseconds((PRIntervalTime)(PR_IntervalNow() - t0));
+  ck_assert_uint_eq(l->nevents, 1);
+  ck_assert_uint_eq(wst_stop_status(l), NS_ERROR_NET_TIMEOUT);
+  ck_assert_msg(ms >= 900 && ms < 5000, "timed out after %u ms", ms);
+  NS_RELEASE(uri);
+  NS_RELEASE(ch);
+  wst_listener_release(l);
+  silent_stop(&srv);
 }
 END_TEST
 
@@ -811,7 +1093,13 @@ static Suite *channel_suite(void) {
   tcase_add_test(tc, test_protocol_round_trip);
   tcase_add_test(tc, test_notification_callbacks);
   tcase_add_test(tc, test_load_group);
-  tcase_add_test(tc, test_async_open);
+  tcase_add_test(tc, test_async_open_arguments);
+  tcase_add_test(tc, test_async_open_bad_uris);
+  tcase_add_test(tc, test_offline);
+  tcase_add_test(tc, test_close_before_open);
+  tcase_add_test(tc, test_send_checks);
+  tcase_add_test(tc, test_max_connections);
+  tcase_add_test(tc, test_open_timeout_clamped);
   tcase_add_test(tc, test_close);
   tcase_add_test(tc, test_send);
   tcase_add_test(tc, test_protocol_handler);
