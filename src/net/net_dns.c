@@ -194,6 +194,7 @@ static bool parse_literal(const char *host, uint16_t port, PRNetAddr *out) {
     if (dots != 3)
       return false;
   }
+  memset(out, 0, sizeof *out); /* NSPR leaves flowinfo / scope_id alone */
   if (PR_StringToNetAddr(buf, out) != PR_SUCCESS)
     return false;
   if (out->raw.family == PR_AF_INET)

@@ -8,6 +8,7 @@
 #include <pk11pub.h>
 #include <prerror.h>
 #include <prinit.h>
+#include <prcvar.h>
 #include <prlock.h>
 #include <stdatomic.h>
 
@@ -27,11 +28,11 @@ static PRStatus nss_once(void) {
 
 static void nss_stop_hook(void) { net_nss_shutdown(); }
 
-NET_API(nsresult) net_nss_init(void) {
-  if (atomic_load_explicit(&g_ready, memory_order_acquire))
-    return NS_OK;
-  if (PR_CallOnce(&g_once, nss_once) != PR_SUCCESS)
-    return NS_ERROR_OUT_OF_MEMORY;
+/* On the socket thread: NSS is initialised and shut down on the same
+ * thread, the one that lives exactly as long as our context. (NSS keeps
+ * per-thread data for the initialising thread; initialising elsewhere and
+ * shutting down here would strand it.) */
+static nsresult init_here(void) {
   nsresult rv = NS_OK;
   PR_Lock(g_lock);
   if (!atomic_load(&g_ready)) {
@@ -59,6 +60,53 @@ NET_API(nsresult) net_nss_init(void) {
     }
   }
   PR_Unlock(g_lock);
+  return rv;
+}
+
+/* A caller on another thread waits for init_here on the socket thread. */
+typedef struct init_call {
+  PRLock *lock;
+  PRCondVar *cv;
+  bool done;
+  nsresult rv;
+} init_call;
+
+static void init_call_finish(init_call *ic, nsresult rv) {
+  PR_Lock(ic->lock);
+  ic->rv = rv;
+  ic->done = true;
+  PR_NotifyCondVar(ic->cv);
+  PR_Unlock(ic->lock);
+}
+
+static void init_call_run(void *arg) { init_call_finish(arg, init_here()); }
+static void init_call_drop(void *arg) { init_call_finish(arg, NS_ERROR_NOT_AVAILABLE); }
+
+NET_API(nsresult) net_nss_init(void) {
+  if (atomic_load_explicit(&g_ready, memory_order_acquire))
+    return NS_OK;
+  if (PR_CallOnce(&g_once, nss_once) != PR_SUCCESS)
+    return NS_ERROR_OUT_OF_MEMORY;
+  if (net_sts_is_current())
+    return init_here();
+  init_call ic = {PR_NewLock(), NULL, false, NS_OK};
+  ic.cv = ic.lock ? PR_NewCondVar(ic.lock) : NULL;
+  nsresult rv = NS_ERROR_OUT_OF_MEMORY;
+  if (ic.cv) {
+    /* The socket thread never waits for other threads: no deadlock. */
+    rv = net_sts_dispatch(init_call_run, &ic, init_call_drop);
+    if (NS_SUCCEEDED(rv)) {
+      PR_Lock(ic.lock);
+      while (!ic.done)
+        PR_WaitCondVar(ic.cv, PR_INTERVAL_NO_TIMEOUT);
+      PR_Unlock(ic.lock);
+      rv = ic.rv;
+    }
+  }
+  if (ic.cv)
+    PR_DestroyCondVar(ic.cv);
+  if (ic.lock)
+    PR_DestroyLock(ic.lock);
   return rv;
 }
 

@@ -25,7 +25,9 @@ XPCOM_BEGIN_DECLS
 /*
  * Makes NSS usable by this process (idempotent, cheap after the first
  * call). Starts the socket-transport service if needed, because its stop
- * is what shuts our NSS context down.
+ * is what shuts our NSS context down; the context is opened on that
+ * thread too (a caller elsewhere waits for it, once), so NSS starts and
+ * stops on the same thread.
  * Errors: those of net_sts_at_stop (XPCOM not running or shutting down),
  * or the NSS error mapped with NS_ERROR_FROM_NSS_ERROR. Any thread.
  */
