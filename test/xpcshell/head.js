@@ -310,13 +310,35 @@ function do_print(msg, data) {
   info(msg, data);
 }
 
+/* Callbacks run by _guard that have not returned yet (innermost last). */
+var _guardStack = [];
+
 /* Runs a callback for the harness; any exception fails the test. */
 function _guard(func, what) {
+  _guardStack.push(what);
   try {
     return func();
   } catch (ex) {
     do_report_unexpected_exception(ex, what);
     return undefined;
+  } finally {
+    // Skipped when the engine terminates the script (an uncatchable
+    // error): _check_terminated then finds the entry still here.
+    _guardStack.pop();
+  }
+}
+
+/* Called by the event loops between events, when no guarded callback can
+ * be running: one still listed was cut short without an exception (the
+ * shell reports such an "uncatchable error" on stderr), so the test could
+ * never finish: fail it now rather than wait for the timeout. */
+function _check_terminated() {
+  if (_guardStack.length) {
+    _log_line("TEST-UNEXPECTED-FAIL", _current_subtest,
+              _guardStack.join(" > ") + " was terminated without an " +
+              "exception (an uncatchable error: see the shell's output)");
+    _guardStack.length = 0;
+    _mark_failed();
   }
 }
 
@@ -833,11 +855,13 @@ function _do_main() {
   _kick_jobs();
   while (!_quit) {
     thread.processNextEvent(true);
+    _check_terminated();
   }
   // Run what is already queued (late callbacks may still report), but do
   // not wait for more; the bound guards against self-reposting events.
   for (let n = 0; n < 10000 && thread.hasPendingEvents(); n++) {
     thread.processNextEvent(false);
+    _check_terminated();
   }
 }
 
@@ -854,6 +878,10 @@ function _await_promise(promise, what) {
   _kick_jobs();
   while (!done && !_watchdogFired) {
     thread.processNextEvent(true);
+    _check_terminated();
+    if (!_passed && _quit && !done) {
+      break; // a terminated callback: the promise may never settle
+    }
   }
 }
 

@@ -7,9 +7,10 @@
  *                 (Python `websockets`)
  *   WS_ECHO_NODE  ws://127.0.0.1:PORT/ of servers/echo_server.js
  *                 (Node `ws`)
- * (run-suite.sh passes `--server WS_ECHO_PY=...` and `--server
- * WS_ECHO_NODE=...` to runxpcshelltests.py; a server that failed to start
- * is defined as null).  By hand:
+ *   WS_REFUSED    ws://127.0.0.1:PORT/ of a port that refuses connections
+ *                 (servers/closed_port.py)
+ * (run-suite.sh passes `--server WS_ECHO_PY=...` etc. to
+ * runxpcshelltests.py; a server that failed to start is defined as null).  By hand:
  *   xpcshell -e 'const WS_ECHO_PY = "ws://127.0.0.1:8765/";' \
  *            -f head.js -f head_websocket.js -f test_websocket_echo.js \
  *            -e '_execute_test(); quit(0);'
@@ -38,7 +39,8 @@ var WS_ALL_BYTES = (function () {
   return s;
 })();
 
-/* The URL of the echo server `name` ("WS_ECHO_PY" or "WS_ECHO_NODE");
+/* The URL of the server `name` ("WS_ECHO_PY", "WS_ECHO_NODE" or
+ * "WS_REFUSED");
  * fails the test with the reason when it is not available. */
 function wsServerURL(name) {
   let url;
@@ -49,6 +51,9 @@ function wsServerURL(name) {
     case "WS_ECHO_NODE":
       url = typeof WS_ECHO_NODE === "undefined" ? undefined : WS_ECHO_NODE;
       break;
+    case "WS_REFUSED":
+      url = typeof WS_REFUSED === "undefined" ? undefined : WS_REFUSED;
+      break;
     default:
       do_throw("unknown server name " + name);
   }
@@ -58,7 +63,7 @@ function wsServerURL(name) {
              "run-suite.sh), or define it with -e before head.js");
   }
   if (url === null) {
-    do_throw("the " + name + " echo server did not start (see the " +
+    do_throw("the " + name + " server did not start (see the " +
              "runner's log; for Node, `ws` must be installed: npm ci " +
              "--prefix test/xpcshell/servers)");
   }

@@ -2,20 +2,23 @@
 # run-demo.sh — the demo: starts the Python echo server on a free port and
 # runs examples/echo.js in xpcshell against it.
 #
-#   run-demo.sh [XPCSHELL]        (default: $XPCSHELL, else ./xpcshell)
+#   run-demo.sh [XPCSHELL]        (default: $XPCSHELL, else ./bin/xpcshell)
 #
 # Exits with the example's status.  The server stops when this script ends
 # (it serves until its stdin, a pipe held open here, closes).
 here=$(cd "$(dirname "$0")" && pwd)
-xpcshell=${1:-${XPCSHELL:-./xpcshell}}
+xpcshell=${1:-${XPCSHELL:-./bin/xpcshell}}
 python=${PYTHON3:-/usr/bin/python3}
 
 if [ -z "$WSCHANNEL_MANIFEST" ]; then
-  manifest=$(dirname "$xpcshell")/components/wschannel.manifest
-  if [ -f "$manifest" ]; then
-    WSCHANNEL_MANIFEST=$manifest
-    export WSCHANNEL_MANIFEST
-  fi
+  for manifest in "$(dirname "$xpcshell")/../components/wschannel.manifest" \
+                  "$(dirname "$xpcshell")/components/wschannel.manifest"; do
+    if [ -f "$manifest" ]; then
+      WSCHANNEL_MANIFEST=$manifest
+      export WSCHANNEL_MANIFEST
+      break
+    fi
+  done
 fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/wsdemo.XXXXXX") || exit 1

@@ -4,23 +4,26 @@
 #
 #   run-suite.sh [RUNNER OPTIONS] [TEST_NAME...]
 #
-# XPCSHELL names the shell (make check sets it to $(abs_top_builddir)/xpcshell);
+# XPCSHELL names the shell (make check sets it to $(abs_top_builddir)/bin/xpcshell);
 # PYTHON3 (default /usr/bin/python3) and NODE (default node) the interpreters
 # of the echo servers.  The Node server needs the `ws` package installed in
 # servers/node_modules (`npm ci --prefix test/xpcshell/servers`) or on
 # NODE_PATH; without it the suite fails, saying so.
 here=$(cd "$(dirname "$0")" && pwd)
-xpcshell=${XPCSHELL:-./xpcshell}
+xpcshell=${XPCSHELL:-./bin/xpcshell}
 python=${PYTHON3:-/usr/bin/python3}
 node=${NODE:-node}
 
 # By hand, from a build directory: find the component there.
 if [ -z "$WSCHANNEL_MANIFEST" ]; then
-  manifest=$(dirname "$xpcshell")/components/wschannel.manifest
-  if [ -f "$manifest" ]; then
-    WSCHANNEL_MANIFEST=$manifest
-    export WSCHANNEL_MANIFEST
-  fi
+  for manifest in "$(dirname "$xpcshell")/../components/wschannel.manifest" \
+                  "$(dirname "$xpcshell")/components/wschannel.manifest"; do
+    if [ -f "$manifest" ]; then
+      WSCHANNEL_MANIFEST=$manifest
+      export WSCHANNEL_MANIFEST
+      break
+    fi
+  done
 fi
 
 exec "$python" "$here/runxpcshelltests.py" \
@@ -28,4 +31,5 @@ exec "$python" "$here/runxpcshelltests.py" \
   --manifest "$here/xpcshell.ini" \
   --server "WS_ECHO_PY=exec '$python' '$here/servers/echo_server.py'" \
   --server "WS_ECHO_NODE=exec '$node' '$here/servers/echo_server.js'" \
+  --server "WS_REFUSED=exec '$python' '$here/servers/closed_port.py'" \
   "$@"

@@ -419,13 +419,14 @@ class Result:
 _SANITIZER = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|"
                         r"runtime error: |ThreadSanitizer: ")
 
-# The shell's reports of an exception nobody caught: "JavaScript error: …"
+# The shell's reports of an exception nobody caught: "JavaScript error"
 # for one thrown by a JS object that native code called (a listener), "…:
 # uncaught exception: …" for a script or promise job.  head.js cannot see
 # those, so the runner fails the test on them.  A failure head.js already
 # logged unwinds with "xpcshell test aborted after a failure"; its report
-# is no news.
-_UNCAUGHT = re.compile(r"(?:: uncaught exception: |^JavaScript error: )"
+# is no news.  head.js's own lines (TEST-…) may quote such text.
+_UNCAUGHT = re.compile(r"^(?!TEST-)(?!\s*JS frame).*"
+                       r"(?:uncaught exception: |JavaScript error\b)"
                        r"(?!.*(?:TestAbortError|xpcshell test aborted))")
 
 

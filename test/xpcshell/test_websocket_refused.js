@@ -1,11 +1,11 @@
 /* A refused connection: onStop(NS_ERROR_CONNECTION_REFUSED) without
- * onStart (Gecko 8's status for a failed connection).  Port 1 of the
- * loopback address: nothing listens there on a test machine. */
+ * onStart (Gecko 8's status for a failed connection), against a loopback
+ * port that is bound but not listening (WS_REFUSED). */
 
 function run_test() {
   let chan = makeWebSocketChannel();
   do_test_pending("refused");
-  chan.asyncOpen(wsNewURI("ws://127.0.0.1:1/"), "", {
+  chan.asyncOpen(wsNewURI(wsServerURL("WS_REFUSED")), "", {
     onStart() {
       do_throw("onStart must not be called for a refused connection");
     },

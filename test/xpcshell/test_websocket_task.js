@@ -44,7 +44,7 @@ add_task(async function server_close() {
 
 add_task(async function refused() {
   let conn = new WebSocketConnection();
-  await Assert.rejects(conn.open("ws://127.0.0.1:1/"),
+  await Assert.rejects(conn.open(wsServerURL("WS_REFUSED")),
                        e => e.result === Cr.NS_ERROR_CONNECTION_REFUSED,
                        "open rejects with NS_ERROR_CONNECTION_REFUSED");
   Assert.deepEqual(conn.events.map(e => e[0]), ["stop"],
