@@ -2,7 +2,7 @@
  * invoke.h — calling any vtable slot, and receiving calls on any slot,
  * driven only by type information (the job of Gecko's xptcall).
  *
- * Linux x86-64 SysV only (invoke_x86_64.S / invoke_x86_64.c): integer and
+ * Linux x86-64 SysV only (invoke_x86_64_asm.S / invoke_x86_64.c): integer and
  * pointer arguments travel in rdi, rsi, rdx, rcx, r8, r9 and then on the
  * stack, float/double ones in xmm0-xmm7 and then on the stack, every stack
  * argument taking one 8-byte slot. `this` is always the first integer

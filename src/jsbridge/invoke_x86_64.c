@@ -1,7 +1,7 @@
 /*
  * invoke_x86_64.c — argument classification for xpcom_invoke_by_index and
  * the stub argument reader (SysV x86-64; see invoke.h). The register
- * loading itself is in invoke_x86_64.S.
+ * loading itself is in invoke_x86_64_asm.S.
  */
 #include "invoke.h"
 
@@ -11,7 +11,7 @@
 #include "nsError.h"
 #include "xpt.h"
 
-/* invoke_x86_64.S */
+/* invoke_x86_64_asm.S */
 uint32_t xpt_invoke_raw(void *fn, const uint64_t *gpr, const uint64_t *fpr,
                         const uint64_t *stack, uint64_t nstack);
 
@@ -39,7 +39,7 @@ nsresult xpcom_invoke_by_index(void *self, uint16_t index, uint32_t nargs,
                                const xpt_variant *args)
 {
   uint64_t gpr[6] = {0}, fpr[8] = {0};
-  uint64_t small[16];
+  uint64_t small[16] = {0};
   uint64_t *stack = small;
   unsigned gi = 0, fi = 0, si = 0;
 

@@ -1,5 +1,5 @@
 /*
- * invoke_x86_64.S — the two machine-level halves of calling through a
+ * invoke_x86_64_asm.S — the two machine-level halves of calling through a
  * vtable by type information on Linux x86-64 (SysV ABI). See invoke.h.
  *
  *   xpt_invoke_raw(fn, gpr[6], fpr[8], stack, nstack)
@@ -11,7 +11,7 @@
  *       xpt_stub_dispatch(self, i, &frame) (C), returning its eax.
  */
 #if !defined(__x86_64__) || !defined(__linux__)
-#error "invoke_x86_64.S is for Linux x86-64 only"
+#error "invoke_x86_64_asm.S is for Linux x86-64 only"
 #endif
 
 #define XPT_STUB_SLOTS 512

@@ -480,6 +480,12 @@ bool JSToNative(JSContext *cx, JS::HandleValue v, const XPTTypeDescriptor &t, vo
   }
   case XPT_TD_PNSIID: {
     nsID id;
+    /* nsIDPtr may be null; a reference (nsIIDRef) may not. */
+    if (v.isNullOrUndefined() && (t.flags & XPT_TDF_POINTER) &&
+        !(t.flags & XPT_TDF_REFERENCE)) {
+      *static_cast<nsID **>(storage) = nullptr;
+      return true;
+    }
     if (!ValueToID(cx, v, &id))
       return false;
     if (t.flags & XPT_TDF_POINTER) {

@@ -115,13 +115,15 @@ static void Destroy(WJSRoot *r)
   if (!r->orphan && gRt && gRt->cx && !gRt->tornDown && r->obj) {
     JSContext *cx = gRt->cx;
     JSAutoRealm ar(cx, gRt->global);
+    /* Often called while an exception is being thrown (releasing a call's
+     * arguments): keep it. */
+    JS::AutoSaveExceptionState saved(cx);
     JS::RootedObject key(cx, r->obj);
     JS::RootedValue cur(cx);
     /* Forget the mapping unless another root has taken it over. */
     if (JS::GetWeakMapEntry(cx, gRt->wjsMap, key, &cur) && cur.isDouble() &&
         cur.toPrivate() == r)
       JS::SetWeakMapEntry(cx, gRt->wjsMap, key, JS::UndefinedHandleValue);
-    JS_ClearPendingException(cx);
   }
   Unlink(r);
   r->obj = nullptr;
@@ -202,10 +204,8 @@ static WJSTearoff *GetTearoff(WJSRoot *r, const XPTInterfaceInfo *info)
 static WJSRoot *FindRoot(JSContext *cx, JS::HandleObject obj)
 {
   JS::RootedValue v(cx);
-  if (!JS::GetWeakMapEntry(cx, gRt->wjsMap, obj, &v)) {
-    JS_ClearPendingException(cx);
+  if (!JS::GetWeakMapEntry(cx, gRt->wjsMap, obj, &v))
     return nullptr;
-  }
   if (!v.isDouble())
     return nullptr;
   return static_cast<WJSRoot *>(v.toPrivate());
@@ -283,6 +283,7 @@ static nsresult QueryInterfaceMain(WJSRoot *r, const nsID &iid, void **result)
     return NS_NOINTERFACE;
   JSContext *cx = gRt->cx;
   JSAutoRealm ar(cx, gRt->global);
+  JS::AutoSaveExceptionState saved(cx); /* a caller's exception survives */
   JS::RootedObject obj(cx, r->obj);
   JS::RootedValue fn(cx);
   if (!JS_GetProperty(cx, obj, "QueryInterface", &fn)) {
@@ -489,6 +490,7 @@ static nsresult CallJS(WJSTearoff *self, uint16_t index, const xpt_stub_frame *f
 
   JSContext *cx = gRt->cx;
   JSAutoRealm ar(cx, gRt->global);
+  JS::AutoSaveExceptionState saved(cx); /* a caller's exception survives */
   JSCall call(m);
 
   xpt_stub_reader rd;
