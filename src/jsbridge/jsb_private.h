@@ -46,6 +46,7 @@
 #include <js/ErrorReport.h>
 #include <js/Exception.h>
 #include <js/GCAPI.h>
+#include <js/GCVector.h>
 #include <js/Initialization.h>
 #include <js/Object.h>
 #include <js/PropertyAndElement.h>
@@ -90,6 +91,8 @@ struct Runtime {
   JS::PersistentRootedObject interfaces, classes, results;
   JS::PersistentRootedObject makeException; /* prelude: (msg, rv, iface, method) */
   JS::PersistentRootedObject reportError;   /* prelude: print an error object */
+  /* FinalizationRegistry cleanup functions waiting for the next jobs. */
+  JS::PersistentRooted<JS::GCVector<JSObject *, 0, js::SystemAllocPolicy>> cleanups;
   /* nsISupports identity -> wrapper whose JS object is (weakly) alive. */
   std::unordered_map<nsISupports *, NativeWrapper *> natives;
   /* Natives whose JS wrappers were finalized, released after the GC. */

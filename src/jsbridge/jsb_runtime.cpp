@@ -79,7 +79,19 @@ void RunJobs(JSContext *cx)
     return;
   gRt->jsDepth++;
   js::RunJobs(cx);
+  /* FinalizationRegistry callbacks run as jobs of their own. */
+  while (!gRt->cleanups.empty() && !gRt->quitRequested) {
+    JS::RootedObject fn(cx, gRt->cleanups[0]);
+    gRt->cleanups.erase(gRt->cleanups.begin());
+    JS::RootedValue fval(cx, JS::ObjectValue(*fn)), rval(cx);
+    if (!JS::Call(cx, JS::UndefinedHandleValue, fval, JS::HandleValueArray::empty(), &rval) &&
+        JS_IsExceptionPending(cx))
+      ReportPendingException(cx, "uncaught exception");
+    js::RunJobs(cx);
+  }
   gRt->jsDepth--;
+  if (gRt->jsDepth == 0)
+    JS::ClearKeptObjects(cx); /* end of a job: WeakRef targets may go */
 }
 
 /* Where the internal job queue reports exceptions thrown by jobs. */
@@ -325,6 +337,9 @@ static bool Load(JSContext *cx, unsigned argc, JS::Value *vp)
 
 static void FullGC(JSContext *cx)
 {
+  /* WeakRef targets read during this job may go too (a GC on request is
+   * a job boundary for our purposes). */
+  JS::ClearKeptObjects(cx);
   /* Twice with releases in between: a wrapper's death can free natives
    * that held the last reference to other JS objects. */
   for (int i = 0; i < 3; i++) {
@@ -360,6 +375,13 @@ static void GCCallback(JSContext *, JSGCStatus status, JS::GCReason, void *)
 
 static void WeakPointerCallback(JSTracer *trc, void *) { SweepNatives(trc); }
 
+/* Must not GC: only remembers the function (no GC allocation). */
+static void CleanupFinalizationRegistry(JSFunction *doCleanup, JSObject *, void *)
+{
+  if (gRt && !gRt->tornDown && !gRt->cleanups.append(JS_GetFunctionObject(doCleanup)))
+    fprintf(stderr, "xpcshell: out of memory queueing a FinalizationRegistry cleanup\n");
+}
+
 /* ---- shutdown ------------------------------------------------------------------ */
 
 static void Teardown()
@@ -386,6 +408,7 @@ static void Teardown()
   gRt->results.reset();
   gRt->makeException.reset();
   gRt->reportError.reset();
+  gRt->cleanups.reset();
   gRt->global.reset();
   JS_DestroyContext(cx);
   gRt->cx = nullptr;
@@ -582,7 +605,10 @@ static nsresult Start()
       !JS_AddExtraGCRootsTracer(cx, TraceWrappedJS, nullptr))
     return NS_ERROR_OUT_OF_MEMORY;
 
+  gRt->cleanups.init(cx);
+  JS::SetHostCleanupFinalizationRegistryCallback(cx, CleanupFinalizationRegistry, nullptr);
   JS::RealmOptions options;
+  options.creationOptions().setWeakRefsEnabled(JS::WeakRefSpecifier::EnabledWithoutCleanupSome);
   JS::RootedObject global(cx, JS_NewGlobalObject(cx, &kGlobalClass, nullptr,
                                                  JS::FireOnNewGlobalHook, options));
   if (!global)

@@ -37,6 +37,8 @@ typedef struct BridgeTest {
 
 #define SELF(p) XPCOM_CONTAINER_OF(p, BridgeTest, iface)
 
+static uint32_t live_count; /* instances alive (atomic) */
+
 static const xpcom_qi_entry bt_qi[] = {
     XPCOM_QI_ENTRY(BridgeTest, iface, nsIJSBridgeTest_IID), XPCOM_QI_END};
 
@@ -56,6 +58,7 @@ static nsrefcnt bt_Release(nsIJSBridgeTest *self)
     if (t->held)
       xpcom_release(t->held);
     XPCOM_LEAK_DTOR(BridgeTest);
+    __atomic_sub_fetch(&live_count, 1, __ATOMIC_RELAXED);
     free(t);
   }
   return n;
@@ -313,6 +316,12 @@ static nsresult bt_SetUtf8Attr(nsIJSBridgeTest *self, const nsACString *v)
 }
 
 static nsresult bt_Fail(nsIJSBridgeTest *self, nsresult rv) { return rv; }
+
+static nsresult bt_GetLiveCount(nsIJSBridgeTest *self, uint32_t *n)
+{
+  *n = __atomic_load_n(&live_count, __ATOMIC_RELAXED);
+  return NS_OK;
+}
 
 static nsresult bt_OptionalArg(nsIJSBridgeTest *self, int32_t a, int32_t b, int32_t *ret)
 {
@@ -673,7 +682,7 @@ static const nsIJSBridgeTestVtbl bt_vtbl = {
     bt_TestLongArray, bt_TestDoubleArray, bt_TestStringArray, bt_TestInterfaceArray,
     bt_TestSizedString, bt_TestSizedWstring, bt_TestInterfaceIs,
     bt_GetLongAttr, bt_SetLongAttr, bt_GetReadonlyAttr, bt_GetUtf8Attr, bt_SetUtf8Attr,
-    bt_Fail, bt_OptionalArg, bt_Hold, bt_Held, bt_Drop, bt_QueryInterfaceOf,
+    bt_Fail, bt_OptionalArg, bt_GetLiveCount, bt_Hold, bt_Held, bt_Drop, bt_QueryInterfaceOf,
     bt_CallRunnable, bt_CallRunnableOnThread, bt_Exercise,
 };
 
@@ -686,6 +695,7 @@ static nsresult bt_construct(nsISupports *outer, const nsIID *iid, void **result
   t->iface.vtbl = &bt_vtbl;
   NS_CStringContainerInit(&t->utf8Attr);
   XPCOM_LEAK_CTOR(BridgeTest);
+  __atomic_add_fetch(&live_count, 1, __ATOMIC_RELAXED);
   bt_AddRef(&t->iface);
   nsresult rv = bt_QueryInterface(&t->iface, iid, result);
   bt_Release(&t->iface);
