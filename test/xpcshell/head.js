@@ -141,6 +141,14 @@ function _stack_frames(stack) {
 /* The first frame outside head.js: the test code that called us. */
 function _caller() {
   let frames = _stack_frames(new Error().stack);
+  if (!_guessedTestName) {
+    // Run as `-f test_x.js` without _TEST_NAME: name the log after the
+    // first test file seen calling us.
+    let t = frames.find(f => /^test_.*\.js$/.test(_basename(f.file)));
+    if (t) {
+      _guessedTestName = _basename(t.file);
+    }
+  }
   return frames.length ? frames[0] : null;
 }
 
@@ -149,7 +157,13 @@ function _caller_tag() {
   return f ? "[" + f.name + " : " + f.line + "] " : "";
 }
 
+/* stack: a stack string, or an nsIStackFrame such as the
+ * Components.stack.caller that old tests pass to do_check_*. */
 function _dump_stack(stack) {
+  if (stack && typeof stack === "object") {
+    stack = typeof stack.formattedStack === "string" ? stack.formattedStack
+                                                     : String(stack);
+  }
   let frames = _stack_frames(typeof stack === "string" ? stack : "");
   for (let f of frames) {
     print("    JS frame :: " + f.file + " :: " + f.name + " :: line " + f.line);

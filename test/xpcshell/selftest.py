@@ -24,6 +24,7 @@ import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.dont_write_bytecode = True  # leave the source directory as it was
 import runxpcshelltests as runner  # noqa: E402
 
 # name -> (status, text that must appear in the test's log or reason)
