@@ -49,6 +49,7 @@
 #include <js/GCVector.h>
 #include <js/Initialization.h>
 #include <js/Object.h>
+#include <js/Promise.h>
 #include <js/PropertyAndElement.h>
 #include <js/SourceText.h>
 #include <js/Stack.h>
@@ -91,6 +92,8 @@ struct Runtime {
   JS::PersistentRootedObject interfaces, classes, results;
   JS::PersistentRootedObject makeException; /* prelude: (msg, rv, iface, method) */
   JS::PersistentRootedObject reportError;   /* prelude: print an error object */
+  /* Rejected promises without a handler yet (reported at script ends). */
+  JS::PersistentRooted<JS::GCVector<JSObject *, 0, js::SystemAllocPolicy>> rejections;
   /* FinalizationRegistry cleanup functions waiting for the next jobs. */
   JS::PersistentRooted<JS::GCVector<JSObject *, 0, js::SystemAllocPolicy>> cleanups;
   /* nsISupports identity -> wrapper whose JS object is (weakly) alive. */

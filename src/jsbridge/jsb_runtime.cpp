@@ -375,6 +375,42 @@ static void GCCallback(JSContext *, JSGCStatus status, JS::GCReason, void *)
 
 static void WeakPointerCallback(JSTracer *trc, void *) { SweepNatives(trc); }
 
+static void TrackRejection(JSContext *, bool, JS::HandleObject promise,
+                           JS::PromiseRejectionHandlingState state, void *)
+{
+  if (!gRt || gRt->tornDown)
+    return;
+  auto &v = gRt->rejections;
+  if (state == JS::PromiseRejectionHandlingState::Unhandled) {
+    if (!v.append(promise))
+      fprintf(stderr, "xpcshell: out of memory tracking a promise rejection\n");
+    return;
+  }
+  for (size_t i = 0; i < v.length(); i++)
+    if (v[i] == promise) {
+      v.erase(v.begin() + i);
+      break;
+    }
+}
+
+/* Reports the rejections nothing handled (like uncaught exceptions, with
+ * the rejection's location and stack) and forgets them; returns how many. */
+static size_t ReportUnhandledRejections(JSContext *cx)
+{
+  size_t n = 0;
+  while (!gRt->rejections.empty()) {
+    JS::RootedObject promise(cx, gRt->rejections[0]);
+    gRt->rejections.erase(gRt->rejections.begin());
+    JS::RootedValue reason(cx, JS::GetPromiseResult(promise));
+    JS::RootedObject site(cx, JS::GetPromiseResolutionSite(promise));
+    JS::ExceptionStack es(cx, reason, site);
+    JS::SetPendingExceptionStack(cx, es);
+    ReportPendingException(cx, "unhandled promise rejection");
+    n++;
+  }
+  return n;
+}
+
 /* Must not GC: only remembers the function (no GC allocation). */
 static void CleanupFinalizationRegistry(JSFunction *doCleanup, JSObject *, void *)
 {
@@ -409,6 +445,7 @@ static void Teardown()
   gRt->makeException.reset();
   gRt->reportError.reset();
   gRt->cleanups.reset();
+  gRt->rejections.reset();
   gRt->global.reset();
   JS_DestroyContext(cx);
   gRt->cx = nullptr;
@@ -606,6 +643,8 @@ static nsresult Start()
     return NS_ERROR_OUT_OF_MEMORY;
 
   gRt->cleanups.init(cx);
+  gRt->rejections.init(cx);
+  JS::SetPromiseRejectionTrackerCallback(cx, TrackRejection, nullptr);
   JS::SetHostCleanupFinalizationRegistryCallback(cx, CleanupFinalizationRegistry, nullptr);
   JS::RealmOptions options;
   options.creationOptions().setWeakRefsEnabled(JS::WeakRefSpecifier::EnabledWithoutCleanupSome);
@@ -654,7 +693,9 @@ static jsbridge_status Finish(JSContext *cx, bool ok)
   if (gRt->quitRequested)
     return JSBRIDGE_QUIT;
   RunJobs(cx);
-  return gRt->quitRequested ? JSBRIDGE_QUIT : JSBRIDGE_OK;
+  if (gRt->quitRequested)
+    return JSBRIDGE_QUIT;
+  return ReportUnhandledRejections(cx) ? JSBRIDGE_ERROR : JSBRIDGE_OK;
 }
 
 } /* namespace jsb */
@@ -763,6 +804,14 @@ XPCOM_API(void) jsbridge_run_jobs(jsbridge *)
     return;
   JSAutoRealm ar(gRt->cx, gRt->global);
   RunJobs(gRt->cx);
+}
+
+XPCOM_API(size_t) jsbridge_report_unhandled_rejections(jsbridge *)
+{
+  if (!gRt || gRt->tornDown)
+    return 0;
+  JSAutoRealm ar(gRt->cx, gRt->global);
+  return ReportUnhandledRejections(gRt->cx);
 }
 
 XPCOM_API(void) jsbridge_gc(jsbridge *)

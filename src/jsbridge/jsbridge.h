@@ -66,7 +66,8 @@ XPCOM_API(void) jsbridge_set_arguments(jsbridge *b, int argc, char *const *argv)
  * Runs a file (UTF-8) in the global. Uncaught exceptions are reported on
  * stderr as `file:line:column: uncaught exception: <text>` followed by the
  * stack, and give JSBRIDGE_ERROR. Promise jobs queued by the script run
- * before it returns.
+ * before it returns; rejected promises left without a handler then are
+ * reported the same way and also give JSBRIDGE_ERROR.
  */
 XPCOM_API(jsbridge_status) jsbridge_run_file(jsbridge *b, const char *path);
 
@@ -88,6 +89,14 @@ XPCOM_API(bool) jsbridge_quit_requested(jsbridge *b, int *exit_code);
 
 /* Runs pending promise jobs. */
 XPCOM_API(void) jsbridge_run_jobs(jsbridge *b);
+
+/* Reports on stderr every rejected promise that still has no handler
+ * (`file:line:column: unhandled promise rejection: <reason>` and the
+ * stack where it was rejected) and forgets them; returns how many. The
+ * jsbridge_run_* functions do this after their promise jobs and then
+ * return JSBRIDGE_ERROR; call it once more before shutting down for
+ * rejections made by later events. */
+XPCOM_API(size_t) jsbridge_report_unhandled_rejections(jsbridge *b);
 
 /* Full garbage collection, then releases of the native objects whose JS
  * wrappers died. */

@@ -10,7 +10,8 @@
  * tears the engine down during that shutdown, before the leak report.
  *
  * Exit status: the code given to quit(); otherwise 3 after an uncaught
- * exception (even if quit(0) came later), 4 when a file cannot be read,
+ * exception or a promise rejection nothing handled (even if quit(0) came
+ * later), 4 when a file cannot be read,
  * 2 for a usage error, 1 when XPCOM or the engine cannot start, and 1
  * when XPCOM_MEM_LEAK_LOG is set and the leak report finds leaks.
  */
@@ -224,6 +225,9 @@ int main(int argc, char **argv)
     error |= st == JSBRIDGE_ERROR;
   }
 
+  /* Rejections made by events after the last script. */
+  if (jsbridge_report_unhandled_rejections(b) > 0)
+    error = true;
   int code = 0;
   jsbridge_quit_requested(b, &code);
   if (code == 0 && error)

@@ -87,6 +87,13 @@ run "uncaught exception, then quit(0)" 3 -e 'throw 1' -e 'print("continued"); qu
 expect out "continued" "later -e still runs after an error"
 run "XPCOM exception uncaught" 3 -e 'Cc["@mozilla.org/timer;1"].createInstance().QueryInterface(Ci.nsIObserver)'
 expect err "NS_NOINTERFACE" "uncaught XPCOM exception names the result"
+run "unhandled rejection" 3 -e 'async function main() { await null; throw new Error("async boom"); }
+  main();'
+expect err "unhandled promise rejection: Error: async boom" "unhandled rejection reported"
+expect err "main@" "unhandled rejection stack"
+run "rejection handled by a later event" 0 -e 'const p = Promise.reject(1);
+  Services.tm.dispatchToMainThread(() => p.catch(() => {}));
+  Services.tm.spinEventLoopUntil(() => !Services.tm.mainThread.hasPendingEvents());'
 run "missing file" 4 -f "$tmp/nonexistent.js"
 expect err "nonexistent.js" "missing file named"
 run "load()" 0 -e "load('$tmp/lib.js'); print(loaded)"
