@@ -425,7 +425,7 @@ static void Teardown()
   if (!gRt || gRt->tornDown)
     return;
   JSContext *cx = gRt->cx;
-  {
+  if (gRt->global) { /* absent when start-up failed half-way */
     JSAutoRealm ar(cx, gRt->global);
     FullGC(cx);
   }
