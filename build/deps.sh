@@ -8,7 +8,7 @@ ws_need() {
   for pair in \
       "cmd:autoreconf:autoconf" "cmd:automake:automake" "cmd:libtoolize:libtool" \
       "cmd:pkg-config:pkg-config" "cmd:gcc:gcc" "cmd:g++:g++" "cmd:make:make" \
-      "pc:nspr:libnspr4-dev" "pc:liburiparser:liburiparser-dev" "pc:libidn2:libidn2-dev" "pc:nss:libnss3-dev" "pc:zlib:zlib1g-dev" "pc:check:check" \
+      "pc:nspr:libnspr4-dev" "pc:liburiparser:liburiparser-dev" "pc:libidn2:libidn2-dev" "pc:nss:libnss3-dev" "pc:zlib:zlib1g-dev" "pc:check:check" "pc:mozjs-102:libmozjs-102-dev" \
       "cmd:certutil:libnss3-tools" "cmd:node:nodejs" "cmd:npm:npm" \
       "py:websockets:python3-websockets" ; do
     kind=${pair%%:*}; rest=${pair#*:}; what=${rest%%:*}; pkg=${rest#*:}
@@ -28,6 +28,16 @@ ws_need() {
     echo "build: missing packages; run as root:  apt-get install$missing" >&2
     return 1
   fi
+}
+
+# Node peers of the tests: the `ws` package, pinned by package-lock.json.
+ws_need_npm() {
+  top=$(cd "$(dirname "$0")/.." && pwd)
+  dir=$top/test/xpcshell/servers
+  [ -d "$dir/node_modules/ws" ] && return 0
+  echo "build: installing the Node test peers (npm ci in test/xpcshell/servers)"
+  (cd "$dir" && npm ci --no-audit --no-fund >/dev/null 2>&1) || {
+    echo "build: npm ci failed in $dir" >&2; return 1; }
 }
 
 # Configures (once) and builds into $1 with configure arguments $2...
