@@ -965,6 +965,57 @@ START_TEST(misbehaving_server) {
 }
 END_TEST
 
+/* RFC 6455 §4.1 and §7.2.3 through real connections: while one connection
+ * to an address is CONNECTING (a server that never answers the
+ * handshake), the next waits; when the first fails, the next starts only
+ * after the reconnect delay (200-400 ms). */
+static int count_str(const char *hay, const char *needle) {
+  int n = 0;
+  for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+    n++;
+  return n;
+}
+
+START_TEST(one_connecting_per_address_and_backoff) {
+  if (!g_have_badserver) {
+    fprintf(stderr, "SKIP: test/servers/badserver.py not found\n");
+    return;
+  }
+  server s;
+  char script[512];
+  snprintf(script, sizeof script, "%s/test/servers/badserver.py", NET_TEST_SRCDIR);
+  const char *args[] = {"--mode", "slowhandshake", NULL};
+  ck_assert(server_start(&s, script, args, true));
+  boot();
+  rec a = {0}, b = {0};
+  net_ws_conn_params p = params(s.port, "/");
+  p.open_timeout_ms = 600;
+  ck_assert_uint_eq(open_rec(&a, &p), NS_OK);
+  p.open_timeout_ms = 10000;
+  ck_assert_uint_eq(open_rec(&b, &p), NS_OK);
+  PRIntervalTime t0 = PR_IntervalNow();
+  ck_assert(!spin(is_stopped, &a, 300));
+  ck_assert_int_eq(count_str(server_output(&s, 100), " connect"), 1); /* b waits */
+  expect_stop(&a, NS_ERROR_NET_TIMEOUT, 5000);
+  PRIntervalTime failed = elapsed_ms(t0);
+  /* b connects once the delay after a's failure has passed. */
+  while (count_str(server_output(&s, 20), " connect") < 2 && elapsed_ms(t0) < 5000)
+    NS_ProcessPendingEvents(NULL);
+  PRIntervalTime second = elapsed_ms(t0);
+  ck_assert_int_eq(count_str(server_output(&s, 10), " connect"), 2);
+  ck_assert_msg(second >= failed + 150, "second connect %u ms after the failure",
+                (unsigned)(second - failed));
+  ck_assert(!b.stopped);
+  net_ws_conn_abort(b.c, NS_ERROR_ABORT);
+  expect_stop(&b, NS_ERROR_ABORT, 5000);
+  ck_assert(!a.started && !b.started);
+  rec_free(&a);
+  rec_free(&b);
+  shut();
+  server_stop(&s, true);
+}
+END_TEST
+
 /* ---- suite --------------------------------------------------------------------------------- */
 
 static Suite *conn_suite(void) {
@@ -999,6 +1050,7 @@ static Suite *conn_suite(void) {
   tcase_add_test(fail, release_while_connecting_stays_silent);
   tcase_add_test(fail, abort_after_open);
   tcase_add_test(fail, xpcom_shutdown_with_open_connections);
+  tcase_add_test(fail, one_connecting_per_address_and_backoff);
   tcase_add_loop_test(fail, misbehaving_server, 0, (int)(sizeof g_bad / sizeof g_bad[0]));
   suite_add_tcase(s, fail);
   return s;
