@@ -9,6 +9,8 @@
  *   - test/servers/badserver.py, one process per misbehaviour, each of
  *     which must end in the documented nsresult (and, where one is due, the
  *     documented close code on the wire), without a hang or a leak;
+ *   - a `websockets` server accepting permessage-deflate (the extension
+ *     negotiated and used when the pref allows it, absent otherwise);
  *   - refused connections and unknown hosts.
  * Every test boots XPCOM and shuts it down again, failing on any leaked
  * object or connection.
@@ -616,6 +618,81 @@ START_TEST(test_keepalive_ping) {
 }
 END_TEST
 
+/* ---- permessage-deflate (network.websocket.extensions.permessage-deflate) */
+
+typedef struct deflate_state {
+  char *text;
+  char *bin;
+  size_t len;
+  bool closed;
+} deflate_state;
+
+static void deflate_start(wst_listener *l) {
+  deflate_state *st = l->user;
+  ck_assert_uint_eq(wst_send(l->channel, false, st->text, st->len), NS_OK);
+  ck_assert_uint_eq(wst_send(l->channel, true, st->bin, st->len), NS_OK);
+  ck_assert_uint_eq(wst_send(l->channel, false, "", 0), NS_OK);
+}
+
+static void deflate_message(wst_listener *l, const wst_event *e) {
+  deflate_state *st = l->user;
+  if (wst_count(l, WST_TEXT) + wst_count(l, WST_BINARY) == 3 && !st->closed) {
+    st->closed = true;
+    ck_assert_uint_eq(wst_close(l->channel, 1000, ""), NS_OK);
+  }
+}
+
+static const wst_hooks deflate_hooks = {deflate_start, deflate_message, NULL,
+                                        NULL};
+
+START_TEST(test_permessage_deflate) {
+  bool enabled = _i == 0;
+  char script[PATH_MAX];
+  snprintf(script, sizeof script, "%s/test/component/deflate_echo_server.py",
+           wst_srcdir());
+  const char *argv[] = {"/usr/bin/python3", script, NULL};
+  wst_server s;
+  ck_assert_int_eq(wst_server_start(&s, argv), 0);
+  ck_assert_uint_eq(
+      xpcom_prefs_set_bool("network.websocket.extensions.permessage-deflate",
+                           enabled),
+      NS_OK);
+  deflate_state st = {NULL, NULL, 1 << 20, false};
+  st.text = make_payload(st.len, false, 3);
+  st.bin = make_payload(st.len, true, 5);
+  wst_listener *l = wst_listener_new(&deflate_hooks, &st);
+  ck_assert_uint_eq(wst_open(l, s.url, NULL, NULL), NS_OK);
+  ck_assert(wst_run_until_stopped(l, 60000));
+  check_invariants(l);
+  ck_assert_msg(wst_stop_status(l) == NS_OK, "%s", wst_describe(l));
+  if (enabled)
+    ck_assert_msg(strncmp(l->extensions_at_start, "permessage-deflate", 18) ==
+                      0,
+                  "extensions '%s'", l->extensions_at_start);
+  else
+    ck_assert_str_eq(l->extensions_at_start, "");
+  const wst_event *e[3];
+  size_t k = 0;
+  for (size_t i = 0; i < l->nevents && k < 3; i++)
+    if (l->events[i].kind == WST_TEXT || l->events[i].kind == WST_BINARY)
+      e[k++] = &l->events[i];
+  ck_assert_uint_eq(k, 3);
+  ck_assert(e[0]->len == st.len && !memcmp(e[0]->data, st.text, st.len));
+  ck_assert(e[1]->len == st.len && !memcmp(e[1]->data, st.bin, st.len));
+  ck_assert_int_eq(e[1]->kind, WST_BINARY);
+  ck_assert_uint_eq(e[2]->len, 0);
+  /* Acknowledged sizes are what was given to send, not the wire size. */
+  const wst_event *ack = wst_first(l, WST_ACK);
+  ck_assert_ptr_nonnull(ack);
+  ck_assert_uint_eq(ack->size, st.len);
+  ck_assert_uint_eq(wst_count(l, WST_ACK), 3);
+  free(st.text);
+  free(st.bin);
+  wst_listener_release(l);
+  wst_server_stop(&s);
+}
+END_TEST
+
 /* ---- many sessions on the one socket thread ----------------------------- */
 
 #define NCONC 200
@@ -781,6 +858,7 @@ static Suite *net_suite(void) {
   tcase_add_test(tc, test_unknown_host);
   tcase_add_test(tc, test_ping_pong_origin_close0);
   tcase_add_test(tc, test_keepalive_ping);
+  tcase_add_loop_test(tc, test_permessage_deflate, 0, 2);
   tcase_add_test(tc, test_200_concurrent);
   tcase_add_test(tc, test_released_while_open);
   tcase_add_test(tc, test_released_while_opening);
