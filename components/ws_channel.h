@@ -8,11 +8,19 @@
  * or "?name=wss") and use the generated interface headers only.
  *
  * Threads: a channel belongs to the thread that created it (its owning
- * thread). nsIWebSocketChannel methods are to be called on that thread
- * (debug builds assert it). nsIProtocolHandler methods read only immutable
- * data and may be called on any thread. AddRef and Release may be called
- * on any thread (the count is atomic), so the socket-transport thread of
- * the ws:// issue can hold references.
+ * thread); asyncOpen must be called there too, and every listener call is
+ * made there, from that thread's event queue (so the thread must run its
+ * events: NS_ProcessNextEvent or a host loop). nsIWebSocketChannel methods
+ * are to be called on that thread (debug builds assert it).
+ * nsIProtocolHandler methods read only immutable data and may be called on
+ * any thread. AddRef and Release may be called on any thread (the count is
+ * atomic); the socket-transport thread itself never holds a reference.
+ *
+ * Lifetime: from a successful asyncOpen until onStop has been delivered the
+ * channel holds a reference to itself (as Gecko's transport does), so a
+ * host may drop its own at any time; XPCOM shutdown ends a session still
+ * running with onStop(NS_ERROR_ABORT). Listener and context are held from
+ * asyncOpen until onStop returns.
  */
 #ifndef WSCHANNEL_WS_CHANNEL_H
 #define WSCHANNEL_WS_CHANNEL_H
