@@ -24,6 +24,9 @@
 #include <cstring>
 #include <string>
 
+#include "nsIThread.h"
+#include "xpcom_thread.h"
+
 namespace jsb {
 
 /* ---- type information helpers ------------------------------------------------- */
@@ -483,6 +486,16 @@ static bool WN_Call(JSContext *cx, unsigned argc, JS::Value *vp)
   nsresult rv = PointerFor(w, info, &self);
   if (NS_FAILED(rv))
     return ThrowResult(cx, rv, nullptr, decl->name, m->name);
+  if (IsEventLoopMethod(decl, m) && JobsPending()) {
+    /* Gecko runs pending jobs before the loop may block, and then makes
+     * sure it does not (the jobs may be what the caller waits for). */
+    RunJobs(cx);
+    if (gRt->quitRequested)
+      return false;
+    if (JS::ToBoolean(args.get(0)) && gRt->mainThread)
+      xpcom_dispatch_fn(static_cast<nsIEventTarget *>(static_cast<nsIThread *>(gRt->mainThread)),
+                        [](void *) {}, nullptr, nullptr);
+  }
   /* Keep the object alive across the call even if JS drops the wrapper. */
   self->AddRef();
   bool ok = CallNativeMethod(cx, args, self, decl, index, m);

@@ -118,8 +118,12 @@ extern Runtime *gRt;
 void DrainDeferredReleases();
 /* Called by finalizers: release `p` later. */
 void DeferRelease(nsISupports *p);
-/* Runs pending promise jobs (no-op while they are already running). */
+/* Runs pending promise jobs (and FinalizationRegistry cleanups). May be
+ * called from inside a job (a nested event loop): the inner call keeps
+ * draining the same FIFO, as Gecko's microtask checkpoints do. */
 void RunJobs(JSContext *cx);
+/* True when promise jobs are waiting. */
+bool JobsPending();
 /* Reports a pending exception on stderr like an uncaught one, clearing it;
  * `prefix` e.g. "JavaScript error" / "uncaught exception". */
 void ReportPendingException(JSContext *cx, const char *prefix);

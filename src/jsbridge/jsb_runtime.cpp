@@ -73,12 +73,97 @@ void DrainDeferredReleases()
 
 /* ---- promise jobs --------------------------------------------------------- */
 
+/*
+ * The promise job queue: a FIFO of job functions. Unlike the engine's
+ * internal queue it may be drained from inside a job (a job that spins the
+ * event loop still sees later jobs run, as in Gecko), it can tell whether
+ * jobs wait (so the event loop can run them before blocking), and quit()
+ * stops it for good.
+ */
+class JobQueue final : public JS::JobQueue {
+ public:
+  explicit JobQueue(JSContext *cx) : mJobs(cx) {}
+
+  JSObject *getIncumbentGlobal(JSContext *cx) override { return JS::CurrentGlobalOrNull(cx); }
+
+  bool enqueuePromiseJob(JSContext *cx, JS::HandleObject, JS::HandleObject job,
+                         JS::HandleObject, JS::HandleObject) override
+  {
+    if (!mJobs.append(job)) {
+      JS_ReportOutOfMemory(cx);
+      return false;
+    }
+    return true;
+  }
+
+  void runJobs(JSContext *cx) override
+  {
+    JS::RootedObject job(cx);
+    JS::RootedValue fval(cx), rval(cx);
+    while (!mStopped && mHead < mJobs.length()) {
+      job = mJobs[mHead];
+      mJobs[mHead++].set(nullptr);
+      JSAutoRealm ar(cx, job);
+      fval.setObject(*job);
+      if (!JS::Call(cx, JS::UndefinedHandleValue, fval, JS::HandleValueArray::empty(), &rval) &&
+          JS_IsExceptionPending(cx))
+        ReportPendingException(cx, "uncaught exception");
+    }
+    if (mHead == mJobs.length()) {
+      mJobs.clear();
+      mHead = 0;
+    }
+  }
+
+  bool empty() const override { return mHead >= mJobs.length(); }
+
+  void stop() { mStopped = true; }
+  void reset() { mJobs.reset(); }
+
+ private:
+  /* What the debugger's AutoDebuggerJobQueueInterruption sets aside. */
+  class Saved final : public SavedJobQueue {
+   public:
+    Saved(JSContext *cx, JobQueue *q) : mQueue(q), mJobs(cx)
+    {
+      std::swap(mJobs.get(), q->mJobs.get());
+      std::swap(mHead, q->mHead);
+    }
+    ~Saved() override
+    {
+      std::swap(mJobs.get(), mQueue->mJobs.get());
+      std::swap(mHead, mQueue->mHead);
+    }
+
+   private:
+    JobQueue *mQueue;
+    JS::PersistentRooted<JS::GCVector<JSObject *, 0, js::SystemAllocPolicy>> mJobs;
+    size_t mHead = 0;
+  };
+
+  js::UniquePtr<SavedJobQueue> saveJobQueue(JSContext *cx) override
+  {
+    auto saved = js::MakeUnique<Saved>(cx, this);
+    if (!saved)
+      JS_ReportOutOfMemory(cx);
+    return saved;
+  }
+
+  JS::PersistentRooted<JS::GCVector<JSObject *, 0, js::SystemAllocPolicy>> mJobs;
+  size_t mHead = 0;
+  bool mStopped = false;
+};
+
+static JobQueue *gJobQueue = nullptr;
+
+bool JobsPending() { return gJobQueue && !gJobQueue->empty(); }
+
 void RunJobs(JSContext *cx)
 {
-  if (!gRt || gRt->quitRequested)
+  if (!gRt || gRt->quitRequested || !gJobQueue)
     return;
   gRt->jsDepth++;
-  js::RunJobs(cx);
+  gJobQueue->runJobs(cx);
   /* FinalizationRegistry callbacks run as jobs of their own. */
   while (!gRt->cleanups.empty() && !gRt->quitRequested) {
     JS::RootedObject fn(cx, gRt->cleanups[0]);
@@ -87,24 +172,12 @@ void RunJobs(JSContext *cx)
     if (!JS::Call(cx, JS::UndefinedHandleValue, fval, JS::HandleValueArray::empty(), &rval) &&
         JS_IsExceptionPending(cx))
       ReportPendingException(cx, "uncaught exception");
-    js::RunJobs(cx);
+    gJobQueue->runJobs(cx);
   }
   gRt->jsDepth--;
   if (gRt->jsDepth == 0)
     JS::ClearKeptObjects(cx); /* end of a job: WeakRef targets may go */
 }
-
-/* Where the internal job queue reports exceptions thrown by jobs. */
-struct EnvPreparer : public js::ScriptEnvironmentPreparer {
-  void invoke(JS::HandleObject global, Closure &closure) override
-  {
-    JSContext *cx = gRt->cx;
-    JSAutoRealm ar(cx, global);
-    if (!closure(cx) && JS_IsExceptionPending(cx))
-      ReportPendingException(cx, "uncaught exception");
-  }
-};
-static EnvPreparer gPreparer;
 
 /* ---- error reports --------------------------------------------------------- */
 
@@ -279,7 +352,8 @@ static bool Quit(JSContext *cx, unsigned argc, JS::Value *vp)
     return false;
   gRt->quitRequested = true;
   gRt->exitCode = code;
-  js::StopDrainingJobQueue(cx);
+  if (gJobQueue)
+    gJobQueue->stop();
   /* An uncatchable exception: unwinds every script frame. */
   JS_ClearPendingException(cx);
   return false;
@@ -447,7 +521,10 @@ static void Teardown()
   gRt->cleanups.reset();
   gRt->rejections.reset();
   gRt->global.reset();
+  gJobQueue->reset();
   JS_DestroyContext(cx);
+  delete gJobQueue;
+  gJobQueue = nullptr;
   gRt->cx = nullptr;
   gRt->inGC = false;
   DrainDeferredReleases();
@@ -629,10 +706,10 @@ static nsresult Start()
     return NS_ERROR_OUT_OF_MEMORY;
   gRt = new Runtime();
   gRt->cx = cx;
-  /* Must precede InitSelfHostedCode (a release assertion in 102). */
-  if (!js::UseInternalJobQueues(cx) || !JS::InitSelfHostedCode(cx))
+  gJobQueue = new JobQueue(cx);
+  JS::SetJobQueue(cx, gJobQueue);
+  if (!JS::InitSelfHostedCode(cx))
     return NS_ERROR_FAILURE;
-  js::SetScriptEnvironmentPreparer(cx, &gPreparer);
   JS::SetWarningReporter(cx, WarningReporter);
   /* Leave room below the native stack limit (8 MiB default) for the
    * native frames between script frames. */
@@ -835,9 +912,6 @@ XPCOM_API(void) jsbridge_destroy(jsbridge *)
     return;
   if (gRt->cx && !gRt->tornDown) {
     Teardown();
-  } else if (gRt->cx) {
-    JS_DestroyContext(gRt->cx);
-    gRt->cx = nullptr;
   }
   if (gRt->mainThread) {
     gRt->mainThread->Release();

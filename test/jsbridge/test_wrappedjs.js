@@ -166,9 +166,9 @@ check(!ran, "JS did not run off the main thread");
   timer3.init({observe(s, topic) { order.push(topic); }}, 60, Ci.nsITimer.TYPE_ONE_SHOT);
   Promise.resolve().then(() => order.push("promise"));
   spinUntil(() => order.length >= 6);
-  /* The job queued by this script runs after the first event, as in
-   * Gecko's nested event loop. */
-  deq(order, ["runnable", "promise", "function runnable", "timer", "timer fn", "timer-callback"],
+  /* The job queued by this script runs before the loop takes the first
+   * event (Gecko runs jobs before an event loop may block). */
+  deq(order, ["promise", "runnable", "function runnable", "timer", "timer fn", "timer-callback"],
       "event order");
 }
 
