@@ -56,6 +56,13 @@ PYURL=$url
 case $PYURL in ws://*) ;; *) cat "$tmp/py.err"; echo "FAIL: no Python echo server"; exit 1 ;; esac
 urls=$PYURL
 if command -v node >/dev/null 2>&1; then
+	nodedir=$top/test/xpcshell/servers
+	if [ ! -f "$nodedir/node_modules/ws/package.json" ] && [ -z "${NODE_PATH:-}" ]; then
+		# The same lock as test_channel_net's, which may install it too.
+		flock "${TMPDIR:-/tmp}/wschannel-npm-ci.lock" sh -c \
+			"[ -f '$nodedir/node_modules/ws/package.json' ] || npm ci --prefix '$nodedir' --no-audit --no-fund" \
+			>/dev/null 2>&1
+	fi
 	start node 4 node "$top/test/xpcshell/servers/echo_server.js"
 	case $url in
 	ws://*) urls="$urls $url" ;;

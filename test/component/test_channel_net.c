@@ -833,9 +833,14 @@ static bool start_node(void) {
   snprintf(mod, sizeof mod, "%s/node_modules/ws/package.json", dir);
   struct stat sb;
   if (stat(mod, &sb) != 0 && !getenv("NODE_PATH")) {
-    char cmd[PATH_MAX + 256];
+    char cmd[3 * PATH_MAX];
+    /* Serialised with the other tests that may install it at once
+     * (test-wschannel-cat.sh), and checked again under the lock. */
     snprintf(cmd, sizeof cmd,
-             "npm ci --prefix '%s' --no-audit --no-fund >/dev/null 2>&1", dir);
+             "flock \"${TMPDIR:-/tmp}/wschannel-npm-ci.lock\" sh -c "
+             "'[ -f \"%s\" ] || npm ci --prefix \"%s\" --no-audit --no-fund' "
+             ">/dev/null 2>&1",
+             mod, dir);
     fprintf(stderr, "test_channel_net: installing the Node `ws` package "
                     "(npm ci)\n");
     if (system(cmd) != 0)
