@@ -5,8 +5,8 @@
  *
  * It is a function expression called with (natives, global); natives are
  * the few C++ helpers it needs (captureStack, errorName, forceGC,
- * printErr, preludeFile). It returns {makeException, reportError} for the
- * C++ side. Globals it defines are writable and configurable, so a test
+ * printErr, engineVersion, preludeFile). It returns {makeException} for
+ * the C++ side (XPConnect exceptions thrown from C++). Globals it defines are writable and configurable, so a test
  * saying `const Cc = Components.classes;` at top level (as Gecko's older
  * tests do) simply shadows them.
  */
@@ -282,7 +282,7 @@ for (const [name, value] of Object.entries({
        Cc, Ci, Cr, Cu, Cm: C.manager, Services, ChromeUtils, XPCOMUtils}))
   define(global, name, value);
 
-return {makeException, reportError};
+return {makeException};
 }))JS";
 
 } /* namespace jsb */

@@ -91,7 +91,6 @@ struct Runtime {
   /* Ci, Cc, Cr (for lookups from C++) and the prelude's helpers. */
   JS::PersistentRootedObject interfaces, classes, results;
   JS::PersistentRootedObject makeException; /* prelude: (msg, rv, iface, method) */
-  JS::PersistentRootedObject reportError;   /* prelude: print an error object */
   /* Rejected promises without a handler yet (reported at script ends). */
   JS::PersistentRooted<JS::GCVector<JSObject *, 0, js::SystemAllocPolicy>> rejections;
   /* FinalizationRegistry cleanup functions waiting for the next jobs. */

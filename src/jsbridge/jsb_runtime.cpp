@@ -517,7 +517,6 @@ static void Teardown()
   gRt->classes.reset();
   gRt->results.reset();
   gRt->makeException.reset();
-  gRt->reportError.reset();
   gRt->cleanups.reset();
   gRt->rejections.reset();
   gRt->global.reset();
@@ -688,9 +687,6 @@ static bool RunPrelude(JSContext *cx, JS::HandleObject global)
   if (!JS_GetProperty(cx, r, "makeException", &v) || !v.isObject())
     return false;
   gRt->makeException.init(cx, &v.toObject());
-  if (!JS_GetProperty(cx, r, "reportError", &v) || !v.isObject())
-    return false;
-  gRt->reportError.init(cx, &v.toObject());
   return true;
 }
 

@@ -151,6 +151,29 @@ check(!ran, "JS did not run off the main thread");
   spinUntil(() => !Services.tm.mainThread.hasPendingEvents());
 }
 
+/* A component written in JS, registered with a JS factory. */
+{
+  const reg = Components.manager.QueryInterface(Ci.nsIComponentRegistrar);
+  const cid = Components.ID("{2ee08f09-4965-4199-8dd5-e206d713e216}");
+  let runs = 0;
+  const impl = {run() { runs++; }, QueryInterface: ChromeUtils.generateQI(["nsIRunnable"])};
+  const factory = {
+    createInstance(outer, iid) {
+      if (outer)
+        throw Cr.NS_ERROR_NO_AGGREGATION;
+      return impl.QueryInterface(iid);
+    },
+    lockFactory() {},
+  };
+  reg.registerFactory(cid, "JS runnable", "@wschannel.test/js-runnable;1", factory);
+  const r = Cc["@wschannel.test/js-runnable;1"].createInstance(Ci.nsIRunnable);
+  eq(r, impl, "createInstance of a JS component gives the JS object");
+  Services.tm.dispatchToMainThread(r);
+  Services.tm.spinEventLoopUntilEmpty();
+  eq(runs, 1, "JS component used by native code");
+  reg.unregisterFactory(cid, factory);
+}
+
 /* Events: a JS runnable on the main thread, a timer with a JS callback. */
 {
   const order = [];
