@@ -16,8 +16,11 @@
  *       stderr with the nsresult name.
  *   testee BASEURL AGENT
  *       the client side of the Autobahn|Testsuite fuzzing-server protocol.
+ *   bench URL WORKLOAD COUNT SIZE
+ *       the channel's side of the benchmark suite (wschannel_bench.c).
  *
- * Exit status: 0 success, 1 failure (connection or protocol error), 2 usage.
+ * Exit status: 0 success, 1 failure (connection or protocol error), 2 usage
+ * (bench also: 3 for an unknown workload).
  */
 #include <errno.h>
 #include <poll.h>
@@ -48,6 +51,8 @@
 #include "nsIURI.h"
 #include "nsIWebSocketChannel.h"
 #include "nsIWebSocketListener.h"
+
+#include "wschannel_bench.h"
 
 #define PROG "wschannel"
 #define PROTOCOL_CONTRACT_PREFIX "@mozilla.org/network/protocol;1?name="
@@ -863,6 +868,9 @@ static const subcommand kCommands[] = {
      "stdin lines to messages, messages to stdout (like websocat)"},
     {"testee", cmd_testee, usage_testee,
      "client of the Autobahn|Testsuite fuzzing server protocol"},
+    /* Issue 8 (wschannel_bench.c): exit status 3 for an unknown workload. */
+    {"bench", wschannel_bench_main, wschannel_bench_usage,
+     "one benchmark workload against a benchmark server, a JSON line"},
     {NULL, NULL, NULL, NULL}};
 
 static void usage(FILE *out) {
