@@ -603,9 +603,13 @@ static int ws_msg_grow(struct ws_session *s, size_t add) {
   size_t cap = s->msg_cap < 256 ? 256 : s->msg_cap;
   while (cap < need && cap <= SIZE_MAX / 2)
     cap *= 2;
-  uint64_t frame_end = (uint64_t)need + s->dec.remaining;
-  if (cap > frame_end)
-    cap = (size_t)frame_end;
+  /* On the final frame the message ends with it: never reserve past that.
+   * Before it, more fragments follow, so keep doubling (capacity stays
+   * under twice what arrived) — capping at each fragment's end would
+   * reallocate once per fragment, quadratic for many small fragments. */
+  uint64_t limit = s->dec.hdr.fin ? (uint64_t)need + s->dec.remaining : s->max_message;
+  if (cap > limit)
+    cap = (size_t)limit;
   if (cap < need)
     cap = need;
   uint8_t *p = ws_mem_realloc(&s->mem, s->msg_buf, cap);

@@ -628,6 +628,22 @@ START_TEST(test_memory_follows_arrival) {
   h_fini(&h);
   bytes_free(&in);
   free(p);
+
+  /* RFC 6455 §5.4: a message in 4,096 fragments of 64 bytes. The buffer
+   * doubles across fragments instead of growing to each fragment's end, so
+   * allocations stay logarithmic in the message size (a per-fragment
+   * realloc made Autobahn 9.3.1 quadratic). */
+  struct bytes frag = {0};
+  char *q = pattern(64);
+  for (int i = 0; i < 4096; i++)
+    sframe(&frag, i == 4095, 0, i == 0 ? WS_OP_BINARY : WS_OP_CONTINUATION, q, 64);
+  h_init(&h, NULL);
+  ck_assert_int_eq(ws_session_recv(h.s, frag.p, frag.len), 0);
+  ck_assert_int_le(h.alloc.calls, 16);
+  ck_assert_int_eq(strncmp(h.log, "bin:<262144:", 12), 0);
+  h_fini(&h);
+  bytes_free(&frag);
+  free(q);
 }
 END_TEST
 
