@@ -38,10 +38,6 @@
 
 #include "net/net_ioservice.h"
 #include "net/net_uri_object.h"
-/* net_uri.h and net_sts.h define NET_API differently (an attribute vs a
- * function-like macro): the URI headers come first and their spelling is
- * dropped before the transport headers define theirs. */
-#undef NET_API
 #include "net/net_admission.h"
 #include "net/net_ws_conn.h"
 #include "websocket/ws_deflate.h"

@@ -44,8 +44,8 @@ extern "C" {
 
 /* Export attribute: libwschannel is built with -fvisibility=hidden, and the
  * component and tests call these functions from outside it. */
-#ifndef NET_API
-#define NET_API __attribute__((visibility("default")))
+#ifndef NET_URI_API
+#define NET_URI_API __attribute__((visibility("default")))
 #endif
 
 /* Results: 0 or one of these negative codes. */
@@ -100,54 +100,54 @@ typedef enum net_uri_part {
  * net_uri_free); on failure returns a NET_URI_ERR_* code and sets *out to
  * NULL. `base` is only read.
  */
-NET_API int net_uri_parse(const char *spec, size_t len, const net_uri *base, net_uri **out);
+NET_URI_API int net_uri_parse(const char *spec, size_t len, const net_uri *base, net_uri **out);
 
 /* Frees a URI; NULL is ignored. */
-NET_API void net_uri_free(net_uri *uri);
+NET_URI_API void net_uri_free(net_uri *uri);
 
 /* Copies `uri` into *out (one allocation). 0 or NET_URI_ERR_NOMEM. */
-NET_API int net_uri_clone(const net_uri *uri, net_uri **out);
+NET_URI_API int net_uri_clone(const net_uri *uri, net_uri **out);
 
 /* ---- accessors: views into `uri`, valid while it lives ------------- */
 
 /* The whole spec, NUL-terminated, and its length. asciiSpec is the same
  * string (everything is ASCII in the normal form). */
-NET_API const char *net_uri_spec(const net_uri *uri);
-NET_API size_t net_uri_spec_len(const net_uri *uri);
-NET_API net_uri_str net_uri_scheme(const net_uri *uri);         /* "ws" */
-NET_API net_uri_str net_uri_prepath(const net_uri *uri);        /* "ws://u:p@host:81" */
-NET_API net_uri_str net_uri_userpass(const net_uri *uri);       /* "u:p", "" if none */
-NET_API net_uri_str net_uri_username(const net_uri *uri);       /* "u" */
-NET_API net_uri_str net_uri_password(const net_uri *uri);       /* "p" */
-NET_API net_uri_str net_uri_hostport(const net_uri *uri);       /* "host:81", "[::1]" */
-NET_API net_uri_str net_uri_host(const net_uri *uri);           /* "host", "::1" (= asciiHost) */
-NET_API net_uri_str net_uri_path(const net_uri *uri);           /* "/p?q#r" (Gecko 52 path) */
-NET_API net_uri_str net_uri_filepath(const net_uri *uri);       /* "/p" */
-NET_API net_uri_str net_uri_query(const net_uri *uri);          /* "q", "" if none */
-NET_API net_uri_str net_uri_ref(const net_uri *uri);            /* "r", "" if none */
-NET_API net_uri_str net_uri_spec_ignoring_ref(const net_uri *uri);
+NET_URI_API const char *net_uri_spec(const net_uri *uri);
+NET_URI_API size_t net_uri_spec_len(const net_uri *uri);
+NET_URI_API net_uri_str net_uri_scheme(const net_uri *uri);         /* "ws" */
+NET_URI_API net_uri_str net_uri_prepath(const net_uri *uri);        /* "ws://u:p@host:81" */
+NET_URI_API net_uri_str net_uri_userpass(const net_uri *uri);       /* "u:p", "" if none */
+NET_URI_API net_uri_str net_uri_username(const net_uri *uri);       /* "u" */
+NET_URI_API net_uri_str net_uri_password(const net_uri *uri);       /* "p" */
+NET_URI_API net_uri_str net_uri_hostport(const net_uri *uri);       /* "host:81", "[::1]" */
+NET_URI_API net_uri_str net_uri_host(const net_uri *uri);           /* "host", "::1" (= asciiHost) */
+NET_URI_API net_uri_str net_uri_path(const net_uri *uri);           /* "/p?q#r" (Gecko 52 path) */
+NET_URI_API net_uri_str net_uri_filepath(const net_uri *uri);       /* "/p" */
+NET_URI_API net_uri_str net_uri_query(const net_uri *uri);          /* "q", "" if none */
+NET_URI_API net_uri_str net_uri_ref(const net_uri *uri);            /* "r", "" if none */
+NET_URI_API net_uri_str net_uri_spec_ignoring_ref(const net_uri *uri);
 /* The request target of an HTTP/WebSocket request line: path and query,
  * never the ref ("/p?q"). */
-NET_API net_uri_str net_uri_request_target(const net_uri *uri);
-NET_API bool net_uri_has_ref(const net_uri *uri);
-NET_API bool net_uri_has_query(const net_uri *uri);
-NET_API bool net_uri_has_password(const net_uri *uri);
-NET_API bool net_uri_host_is_ipv6(const net_uri *uri);
+NET_URI_API net_uri_str net_uri_request_target(const net_uri *uri);
+NET_URI_API bool net_uri_has_ref(const net_uri *uri);
+NET_URI_API bool net_uri_has_query(const net_uri *uri);
+NET_URI_API bool net_uri_has_password(const net_uri *uri);
+NET_URI_API bool net_uri_host_is_ipv6(const net_uri *uri);
 /* Explicit port, or -1 when the scheme's default applies (Gecko). */
-NET_API int32_t net_uri_port(const net_uri *uri);
+NET_URI_API int32_t net_uri_port(const net_uri *uri);
 /* The port to connect to: explicit or the scheme's default. */
-NET_API int32_t net_uri_effective_port(const net_uri *uri);
-NET_API int32_t net_uri_default_port(const net_uri *uri);
+NET_URI_API int32_t net_uri_effective_port(const net_uri *uri);
+NET_URI_API int32_t net_uri_default_port(const net_uri *uri);
 /* True for wss and https. */
-NET_API bool net_uri_is_secure(const net_uri *uri);
+NET_URI_API bool net_uri_is_secure(const net_uri *uri);
 /* Case-insensitive comparison of the scheme with a NUL-terminated name;
  * NULL compares false. */
-NET_API bool net_uri_scheme_is(const net_uri *uri, const char *scheme);
+NET_URI_API bool net_uri_scheme_is(const net_uri *uri, const char *scheme);
 
 /* Equality of normal forms; with _except_ref the refs are ignored
  * (Gecko: "http://foo.com/#" equalsExceptRef "http://foo.com/"). */
-NET_API bool net_uri_equals(const net_uri *a, const net_uri *b);
-NET_API bool net_uri_equals_except_ref(const net_uri *a, const net_uri *b);
+NET_URI_API bool net_uri_equals(const net_uri *a, const net_uri *b);
+NET_URI_API bool net_uri_equals_except_ref(const net_uri *a, const net_uri *b);
 
 /*
  * nsIURI.resolve: resolves `rel` against `base` and returns the absolute
@@ -156,7 +156,7 @@ NET_API bool net_uri_equals_except_ref(const net_uri *a, const net_uri *b);
  * handle is returned as given (after the tab/CR/LF filter), and an empty
  * `rel` gives the base without its ref. Returns 0 or NET_URI_ERR_*.
  */
-NET_API int net_uri_resolve(const net_uri *base, const char *rel, size_t len, char **out,
+NET_URI_API int net_uri_resolve(const net_uri *base, const char *rel, size_t len, char **out,
                     size_t *out_len);
 
 /*
@@ -166,15 +166,15 @@ NET_API int net_uri_resolve(const net_uri *base, const char *rel, size_t len, ch
  * *out is NULL. `uri` is unchanged either way. Semantics follow Gecko's
  * nsStandardURL setters (see net_uri_part).
  */
-NET_API int net_uri_with(const net_uri *uri, net_uri_part part, const char *value, size_t len,
+NET_URI_API int net_uri_with(const net_uri *uri, net_uri_part part, const char *value, size_t len,
                  net_uri **out);
 /* port -1 = default; 0..65535; anything else NET_URI_ERR_MALFORMED. */
-NET_API int net_uri_with_port(const net_uri *uri, int32_t port, net_uri **out);
+NET_URI_API int net_uri_with_port(const net_uri *uri, int32_t port, net_uri **out);
 
 /* ---- schemes -------------------------------------------------------- */
 
 /* Default port of a known scheme (case-insensitive, `len` bytes), or -1. */
-NET_API int32_t net_uri_scheme_default_port(const char *scheme, size_t len);
+NET_URI_API int32_t net_uri_scheme_default_port(const char *scheme, size_t len);
 
 /*
  * Gecko's net_ExtractURLScheme: skips leading C0 controls and spaces, then
@@ -182,10 +182,10 @@ NET_API int32_t net_uri_scheme_default_port(const char *scheme, size_t len);
  * its offset in *start and length in *slen and returns 0, or
  * NET_URI_ERR_MALFORMED when there is none. Callers lower-case it.
  */
-NET_API int net_uri_extract_scheme(const char *spec, size_t len, size_t *start, size_t *slen);
+NET_URI_API int net_uri_extract_scheme(const char *spec, size_t len, size_t *start, size_t *slen);
 
 /* Static English text for a NET_URI_* code. */
-NET_API const char *net_uri_strerror(int err);
+NET_URI_API const char *net_uri_strerror(int err);
 
 #ifdef __cplusplus
 }
