@@ -54,7 +54,7 @@ XPCOM_HIDDEN int xpcom_state(void);
 /* ---- threads (xpcom_thread.c) ------------------------------------------ */
 
 typedef struct xpcom_thread xpcom_thread;
-struct xpcom_timer;
+struct xpcom_timer_heap;
 
 /* Creates the main thread for the calling PRThread. */
 XPCOM_HIDDEN nsresult xpcom_threads_init(void);
@@ -76,8 +76,9 @@ XPCOM_HIDDEN void xpcom_thread_release(xpcom_thread *t);
 XPCOM_HIDDEN void xpcom_thread_wake(xpcom_thread *t);
 /* Whether the queue refuses events (after drain). Takes the thread lock. */
 XPCOM_HIDDEN bool xpcom_thread_is_closed(xpcom_thread *t);
-/* The head of the thread's timer list; guarded by the timer lock. */
-XPCOM_HIDDEN struct xpcom_timer **xpcom_thread_timer_list(xpcom_thread *t);
+/* The thread's timer heap pointer (NULL until a timer is armed there;
+ * allocated and freed by xpcom_timer.c); guarded by the timer lock. */
+XPCOM_HIDDEN struct xpcom_timer_heap **xpcom_thread_timer_heap(xpcom_thread *t);
 /* Constructor of the thread manager service. */
 XPCOM_HIDDEN nsresult xpcom_thread_manager_construct(nsISupports *outer,
                                                      const nsIID *iid,
@@ -91,8 +92,11 @@ XPCOM_HIDDEN void xpcom_timers_shutdown(void);
 XPCOM_HIDDEN bool xpcom_timers_run_due(xpcom_thread *t, uint32_t *count);
 /* Microseconds until the nearest timer of `t` (0 if due), or UINT64_MAX. */
 XPCOM_HIDDEN uint64_t xpcom_timers_next_us(xpcom_thread *t);
-/* Cancels every timer armed on `t` (its queue has closed). */
+/* Cancels every timer armed on `t` (its queue has closed) and frees its
+ * heap. */
 XPCOM_HIDDEN void xpcom_timers_cancel_thread(xpcom_thread *t);
+/* `t` is being destroyed: frees what the timers kept for it. */
+XPCOM_HIDDEN void xpcom_timers_thread_gone(xpcom_thread *t);
 XPCOM_HIDDEN nsresult xpcom_timer_construct(nsISupports *outer,
                                             const nsIID *iid, void **result);
 

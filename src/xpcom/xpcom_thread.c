@@ -65,7 +65,7 @@ struct xpcom_thread {
   atomic_bool finished;
 
   /* Timers armed on this thread (xpcom_timer.c, under its lock). */
-  struct xpcom_timer *timers;
+  struct xpcom_timer_heap *timers;
 
   xpcom_thread *reg_next; /* registry link, registry lock */
 };
@@ -105,7 +105,7 @@ xpcom_thread *xpcom_thread_from_iface(void *iface) {
 
 nsIThread *xpcom_thread_iface(xpcom_thread *t) { return &t->iface; }
 
-struct xpcom_timer **xpcom_thread_timer_list(xpcom_thread *t) {
+struct xpcom_timer_heap **xpcom_thread_timer_heap(xpcom_thread *t) {
   return &t->timers;
 }
 
@@ -121,6 +121,7 @@ static void thread_destroy(xpcom_thread *t) {
     free(n);
     n = next;
   }
+  xpcom_timers_thread_gone(t);
   if (t->pollable)
     PR_DestroyPollableEvent(t->pollable);
   if (t->finish_cv)

@@ -1,13 +1,19 @@
 /*
  * xpcom_timer.c — nsITimer without a timer thread: each armed timer sits in
- * the deadline-sorted list of the thread it fires on, and that thread's
- * event loop (process_next / xpcom_thread_run_pending) fires it.
+ * the timer heap of the thread it fires on, and that thread's event loop
+ * (process_next / xpcom_thread_run_pending) fires it.
  *
- * One global lock guards every timer's fields and every thread's list: the
- * lists are short and the lock is never held while calling out. Lock order:
- * timer lock → a thread's lock.
+ * The heap is a binary min-heap on (deadline, arming sequence), so timers
+ * with equal deadlines fire in arming order; every timer knows its heap
+ * slot, so arm, cancel and re-arm are O(log n) wherever the timer sits
+ * (the socket thread arms open/ping timers for every connection: a sorted
+ * list made 10,000 connections quadratic).
  *
- * References: while armed (in a list) a timer holds a reference to itself
+ * One global lock guards every timer's fields and every thread's heap; it
+ * is never held while calling out. Lock order: timer lock → a thread's
+ * lock.
+ *
+ * References: while armed (in a heap) a timer holds a reference to itself
  * and to its callback object, as Gecko's do, so `timer.init(...)` followed
  * by dropping the timer still fires. Firing a one-shot timer, cancel() and
  * the shutdown of its thread drop both.
@@ -44,12 +50,28 @@ typedef struct xpcom_timer {
   uint64_t deadline_us;
   uint64_t seq;            /* arming order, breaks deadline ties */
   uint32_t generation;     /* bumped by every init/cancel */
-  xpcom_thread *owner;     /* list it is in (no reference: the thread
+  xpcom_thread *owner;     /* heap it is in (no reference: the thread
                               cancels its timers before it dies) */
   xpcom_thread *target;    /* SetTarget, owned reference, or NULL */
   bool in_list;            /* armed: holds a self reference */
-  struct xpcom_timer *next;
+  uint32_t heap_index;     /* its slot in owner's heap while in_list */
 } xpcom_timer;
+
+/* A heap slot repeats the timer's key so that sifting reads one array. */
+typedef struct heap_entry {
+  uint64_t deadline_us;
+  uint64_t seq;
+  xpcom_timer *t;
+} heap_entry;
+
+/* One per thread that has armed timers (allocated on first use; the thread
+ * keeps the pointer, xpcom_thread_timer_heap). Timer lock. */
+struct xpcom_timer_heap {
+  heap_entry *v;
+  uint32_t n, cap;
+};
+
+#define HEAP_MIN_CAP 16u
 
 static PRCallOnceType g_once;
 static PRLock *g_lock;
@@ -86,35 +108,133 @@ static void callback_release(timer_callback *cb) {
   memset(cb, 0, sizeof *cb);
 }
 
-/* ---- the per-thread lists (timer lock held) ----------------------------- */
+/* ---- the per-thread heaps (timer lock held) ----------------------------- */
+
+static bool entry_less(const heap_entry *a, const heap_entry *b) {
+  return a->deadline_us < b->deadline_us ||
+         (a->deadline_us == b->deadline_us && a->seq < b->seq);
+}
+
+static void heap_set(struct xpcom_timer_heap *h, uint32_t i, heap_entry e) {
+  h->v[i] = e;
+  e.t->heap_index = i;
+}
+
+static void sift_up(struct xpcom_timer_heap *h, uint32_t i) {
+  heap_entry e = h->v[i];
+  while (i > 0) {
+    uint32_t parent = (i - 1) / 2;
+    if (!entry_less(&e, &h->v[parent]))
+      break;
+    heap_set(h, i, h->v[parent]);
+    i = parent;
+  }
+  heap_set(h, i, e);
+}
+
+static void sift_down(struct xpcom_timer_heap *h, uint32_t i) {
+  heap_entry e = h->v[i];
+  for (;;) {
+    uint32_t c = 2 * i + 1;
+    if (c >= h->n)
+      break;
+    if (c + 1 < h->n && entry_less(&h->v[c + 1], &h->v[c]))
+      c++;
+    if (!entry_less(&h->v[c], &e))
+      break;
+    heap_set(h, i, h->v[c]);
+    i = c;
+  }
+  heap_set(h, i, e);
+}
+
+/* Makes room for one more timer in owner's heap. False when out of memory
+ * (nothing changed then). */
+static bool heap_reserve(xpcom_thread *owner) {
+  struct xpcom_timer_heap **hp = xpcom_thread_timer_heap(owner);
+  if (!*hp) {
+    *hp = calloc(1, sizeof **hp);
+    if (!*hp)
+      return false;
+  }
+  struct xpcom_timer_heap *h = *hp;
+  if (h->n < h->cap)
+    return true;
+  uint32_t cap = h->cap ? h->cap * 2 : HEAP_MIN_CAP;
+  if (cap < h->cap)
+    return false;
+  heap_entry *v = realloc(h->v, (size_t)cap * sizeof *v);
+  if (!v)
+    return false;
+  h->v = v;
+  h->cap = cap;
+  return true;
+}
+
+/* Gives back memory once a burst of timers is over (keeps amortised O(1)). */
+static void heap_maybe_shrink(struct xpcom_timer_heap *h) {
+  if (h->cap <= HEAP_MIN_CAP || h->n > h->cap / 4)
+    return;
+  uint32_t cap = h->cap / 2;
+  heap_entry *v = realloc(h->v, (size_t)cap * sizeof *v);
+  if (v) {
+    h->v = v;
+    h->cap = cap;
+  }
+}
 
 static void list_remove(xpcom_timer *t) {
-  xpcom_timer **pp = xpcom_thread_timer_list(t->owner);
-  for (; *pp; pp = &(*pp)->next) {
-    if (*pp == t) {
-      *pp = t->next;
-      break;
-    }
+  struct xpcom_timer_heap *h = *xpcom_thread_timer_heap(t->owner);
+  uint32_t i = t->heap_index;
+  heap_entry last = h->v[--h->n];
+  if (i < h->n) {
+    /* The last entry fills the hole and moves whichever way it must. */
+    heap_set(h, i, last);
+    if (i > 0 && entry_less(&last, &h->v[(i - 1) / 2]))
+      sift_up(h, i);
+    else
+      sift_down(h, i);
   }
-  t->next = NULL;
+  heap_maybe_shrink(h);
   t->in_list = false;
   t->owner = NULL;
 }
 
-/* Inserts by (deadline, seq). Returns true if t became the head. */
+/* Inserts by (deadline, seq); heap_reserve(owner) must have succeeded
+ * since the last insert. Returns true if t became the nearest timer. */
 static bool list_insert(xpcom_thread *owner, xpcom_timer *t) {
-  xpcom_timer **pp = xpcom_thread_timer_list(owner);
-  bool head = true;
-  while (*pp && (*pp)->deadline_us <= t->deadline_us) {
-    pp = &(*pp)->next;
-    head = false;
-  }
-  t->next = *pp;
-  *pp = t;
+  struct xpcom_timer_heap *h = *xpcom_thread_timer_heap(owner);
   t->owner = owner;
   t->in_list = true;
   t->seq = ++g_seq;
-  return head;
+  heap_entry e = {t->deadline_us, t->seq, t};
+  h->v[h->n++] = e;
+  sift_up(h, h->n - 1);
+  return t->heap_index == 0;
+}
+
+/* The nearest timer of owner's heap, or NULL. */
+static xpcom_timer *heap_top(xpcom_thread *owner) {
+  struct xpcom_timer_heap *h = *xpcom_thread_timer_heap(owner);
+  return h && h->n ? h->v[0].t : NULL;
+}
+
+/* The first entry by (deadline, seq) among those due at `now` and armed
+ * before `limit`, in the subtree at i; *best is the best found so far.
+ * A subtree whose root is not due holds nothing due, and one whose root
+ * qualifies holds nothing better, so this visits only due timers armed
+ * during the current run_due and their children. */
+static void find_due(const struct xpcom_timer_heap *h, uint32_t i,
+                     uint64_t now, uint64_t limit, const heap_entry **best) {
+  if (i >= h->n || h->v[i].deadline_us > now)
+    return;
+  if (h->v[i].seq <= limit) {
+    if (!*best || entry_less(&h->v[i], *best))
+      *best = &h->v[i];
+    return;
+  }
+  find_due(h, 2 * i + 1, now, limit, best);
+  find_due(h, 2 * i + 2, now, limit, best);
 }
 
 /* ---- arming ---------------------------------------------------------------- */
@@ -142,6 +262,8 @@ static nsresult timer_arm(xpcom_timer *t, timer_callback cb, uint32_t delay,
   } else if (xpcom_thread_is_closed(owner)) {
     rv = NS_ERROR_UNEXPECTED;
   }
+  if (NS_SUCCEEDED(rv) && !heap_reserve(owner))
+    rv = NS_ERROR_OUT_OF_MEMORY;
   if (NS_FAILED(rv)) {
     PR_Unlock(g_lock);
     callback_release(&cb);
@@ -217,11 +339,19 @@ bool xpcom_timers_run_due(xpcom_thread *owner, uint32_t *count) {
   PR_Lock(g_lock);
   uint64_t limit = g_seq; /* timers (re)armed from here on wait a turn */
   for (;;) {
-    xpcom_timer *t = *xpcom_thread_timer_list(owner);
-    while (t && t->deadline_us <= now && t->seq > limit)
-      t = t->next;
+    xpcom_timer *t = heap_top(owner);
     if (!t || t->deadline_us > now)
       break;
+    if (t->seq > limit) {
+      /* Re-armed during this run (delay 0, or a precise timer that fell
+       * behind): look past it for one that is due and older. */
+      const struct xpcom_timer_heap *h = *xpcom_thread_timer_heap(owner);
+      const heap_entry *best = NULL;
+      find_due(h, 0, now, limit, &best);
+      if (!best)
+        break;
+      t = best->t;
+    }
 
     /* Take it out: its self reference is now ours. */
     list_remove(t);
@@ -249,12 +379,14 @@ bool xpcom_timers_run_due(xpcom_thread *owner, uint32_t *count) {
 
     bool keep_self = false;
     PR_Lock(g_lock);
+    /* Out of memory for the heap slot stops a repeating timer (as a
+     * cancel would) rather than losing track of it. */
     if (!one_shot && t->generation == gen && !t->in_list &&
-        !xpcom_thread_is_closed(owner)) {
+        !xpcom_thread_is_closed(owner) && heap_reserve(owner)) {
       if (t->type == nsITimer_TYPE_REPEATING_SLACK)
         t->deadline_us = xpcom_now_us() + (uint64_t)t->delay_ms * 1000u;
       (void)list_insert(owner, t);
-      keep_self = true; /* the list has our self reference back */
+      keep_self = true; /* the heap has our self reference back */
     }
     PR_Unlock(g_lock);
     callback_release(&cb);
@@ -270,7 +402,7 @@ uint64_t xpcom_timers_next_us(xpcom_thread *owner) {
   if (!g_lock)
     return UINT64_MAX;
   PR_Lock(g_lock);
-  xpcom_timer *t = *xpcom_thread_timer_list(owner);
+  xpcom_timer *t = heap_top(owner);
   uint64_t deadline = t ? t->deadline_us : UINT64_MAX;
   PR_Unlock(g_lock);
   if (deadline == UINT64_MAX)
@@ -284,15 +416,20 @@ void xpcom_timers_cancel_thread(xpcom_thread *owner) {
     return;
   for (;;) {
     PR_Lock(g_lock);
-    xpcom_timer *t = *xpcom_thread_timer_list(owner);
+    struct xpcom_timer_heap *h = *xpcom_thread_timer_heap(owner);
+    /* The last slot: removing it moves nothing. */
+    xpcom_timer *t = h && h->n ? h->v[h->n - 1].t : NULL;
+    timer_callback cb = {CB_NONE, NULL, NULL, NULL};
     if (t) {
       t->generation++;
       list_remove(t);
-    }
-    timer_callback cb = {CB_NONE, NULL, NULL, NULL};
-    if (t) {
       cb = t->cb;
       memset(&t->cb, 0, sizeof t->cb);
+    } else if (h) {
+      /* The queue is closed: nothing can be armed here any more. */
+      free(h->v);
+      free(h);
+      *xpcom_thread_timer_heap(owner) = NULL;
     }
     PR_Unlock(g_lock);
     if (!t)
@@ -300,6 +437,13 @@ void xpcom_timers_cancel_thread(xpcom_thread *owner) {
     callback_release(&cb);
     xpcom_release(&t->iface);
   }
+}
+
+void xpcom_timers_thread_gone(xpcom_thread *owner) {
+  /* Normally a no-op: the thread's queue closed and cancel_thread freed
+   * the heap. A thread destroyed without that must not leave timers (or
+   * the heap) behind. */
+  xpcom_timers_cancel_thread(owner);
 }
 
 /* ---- nsITimer ---------------------------------------------------------------- */
