@@ -559,7 +559,8 @@ static void cat_reader(void *arg) {
         line = grown;
         line_cap = cap;
       }
-      memcpy(line + line_len, buf + i, take);
+      if (take) /* line is still NULL before the first byte */
+        memcpy(line + line_len, buf + i, take);
       line_len += take;
       i += take;
       if (!nl && !(eof && line_len))
@@ -570,7 +571,8 @@ static void cat_reader(void *arg) {
       if (l) {
         l->next = NULL;
         l->len = (uint32_t)line_len;
-        memcpy(l->data, line, line_len);
+        if (line_len)
+          memcpy(l->data, line, line_len);
         PR_Lock(g_cat.lock);
         g_cat.pending += line_len;
         PR_Unlock(g_cat.lock);
