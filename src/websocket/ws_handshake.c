@@ -159,8 +159,10 @@ int ws_extensions_parse(const char *value, size_t len, const struct ws_mem *mem,
   *out = NULL;
   if (!mem)
     mem = ws_mem_default();
-  if (!value)
+  if (!value) { /* NULL + 0 is undefined behaviour: parse "" instead */
+    value = "";
     len = 0;
+  }
   int rv = ws_ext_parse(value, value + len, &k);
   if (rv < 0)
     return rv;
