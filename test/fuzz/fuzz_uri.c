@@ -124,7 +124,7 @@ static void relative(const net_uri *base, const char *rel, size_t len) {
   } else if (rrv == NET_URI_OK) {
     /* Only an absolute URI of a scheme we do not handle is returned as is. */
     FUZZ_CHECK(rv == NET_URI_ERR_UNKNOWN_SCHEME);
-    FUZZ_CHECK(res != NULL && strlen(res) == rlen);
+    FUZZ_CHECK(res != NULL && res[rlen] == '\0'); /* may hold a NUL: returned as given */
   }
   free(res);
   net_uri_free(u);
