@@ -106,6 +106,17 @@ expect_status "rawclient unknown workload" 3 "$RAW" "$base/raw" bogus 1 1
 # The server survived all of that and still serves.
 expect_json "server still serves" 10 160 "$WSCHANNEL" bench "$base/blast-binary" recv-binary 10 16
 
+# It stops cleanly on SIGTERM (and, under the sanitizers, leak-free).
+kill "$spid"
+wait "$spid"
+src=$?
+spid=''
+if [ $src -eq 0 ] && [ ! -s "$tmp/server.err" ]; then
+	pass "benchserver stops cleanly"
+else
+	fail "benchserver exit $src: $(cat "$tmp/server.err")"
+fi
+
 if [ $failures -ne 0 ]; then
 	echo "$failures failure(s)"
 	exit 1
