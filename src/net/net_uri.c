@@ -382,6 +382,8 @@ static int host_normalize(const char *h, size_t n, sbuf *out, bool *ipv6) {
       i += 2;
     } else if (host_forbidden(c)) {
       rc = NET_URI_ERR_MALFORMED;
+    } else if (c == '%') {
+      sb_puts(&dec, "%25"); /* a lone '%' must not start an escape on reparsing */
     } else {
       sb_putc(&dec, (char)c);
       if (c >= 0x80) needs_idn = true;
