@@ -10,7 +10,11 @@
 #include <prinit.h>
 #include <prcvar.h>
 #include <prlock.h>
+#include <ssl.h>
 #include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "xpcom_log.h"
 
@@ -20,6 +24,12 @@ static PRCallOnceType g_once;
 static PRLock *g_lock;
 static NSSInitContext *g_ctx; /* ours, when we initialised NSS (g_lock) */
 static atomic_bool g_ready;   /* net_nss_init succeeded */
+static atomic_bool g_ours;    /* g_ctx is open */
+static char *g_profile_dir;   /* "sql:<dir>" for the next init (g_lock) */
+static _Atomic nsresult g_shutdown_status = NS_OK;
+#define MAX_HOOKS 8
+static void (*g_hooks[MAX_HOOKS])(void); /* g_lock */
+static size_t g_nhooks;
 
 static PRStatus nss_once(void) {
   g_lock = PR_NewLock();
@@ -43,16 +53,27 @@ static nsresult init_here(void) {
       if (NSS_IsInitialized()) {
         XPCOM_LOG(g_log, XPCOM_LOG_DEBUG, ("NSS initialised by the host"));
       } else {
-        g_ctx = NSS_InitContext("", "", "", "", NULL,
-                                NSS_INIT_READONLY | NSS_INIT_NOCERTDB |
-                                    NSS_INIT_NOMODDB | NSS_INIT_FORCEOPEN |
-                                    NSS_INIT_NOROOTINIT);
+        /* A profile directory has databases (and maybe a module list);
+         * without one NSS runs with none. Roots: net_trust. */
+        PRUint32 flags = NSS_INIT_READONLY | NSS_INIT_FORCEOPEN | NSS_INIT_NOROOTINIT;
+        if (!g_profile_dir)
+          flags |= NSS_INIT_NOCERTDB | NSS_INIT_NOMODDB;
+        g_ctx = NSS_InitContext(g_profile_dir ? g_profile_dir : "", "", "", "", NULL, flags);
         if (!g_ctx) {
           PRErrorCode err = PR_GetError();
-          XPCOM_LOG(g_log, XPCOM_LOG_ERROR, ("NSS_InitContext failed: %d", (int)err));
+          XPCOM_LOG(g_log, XPCOM_LOG_ERROR,
+                    ("NSS_InitContext(%s) failed: %d", g_profile_dir ? g_profile_dir : "no database",
+                     (int)err));
           rv = err ? NS_ERROR_FROM_NSS_ERROR(err) : NS_ERROR_FAILURE;
         } else {
-          XPCOM_LOG(g_log, XPCOM_LOG_DEBUG, ("NSS context opened"));
+          /* Every cipher suite NSS enables by default may be used (the
+           * policy is process-wide: only when NSS is ours). */
+          if (NSS_SetDomesticPolicy() != SECSuccess)
+            XPCOM_LOG(g_log, XPCOM_LOG_ERROR,
+                      ("NSS_SetDomesticPolicy failed: %d", (int)PR_GetError()));
+          atomic_store(&g_ours, true);
+          XPCOM_LOG(g_log, XPCOM_LOG_DEBUG,
+                    ("NSS context opened (%s)", g_profile_dir ? g_profile_dir : "no database"));
         }
       }
       if (NS_SUCCEEDED(rv))
@@ -112,6 +133,55 @@ NET_API(nsresult) net_nss_init(void) {
 
 NET_API(bool) net_nss_ready(void) { return atomic_load(&g_ready); }
 
+NET_API(bool) net_nss_is_ours(void) { return atomic_load(&g_ours); }
+
+NET_API(nsresult) net_nss_set_profile_dir(const char *dir) {
+  if (PR_CallOnce(&g_once, nss_once) != PR_SUCCESS)
+    return NS_ERROR_OUT_OF_MEMORY;
+  char *copy = NULL;
+  if (dir && *dir) {
+    bool prefixed = strncmp(dir, "sql:", 4) == 0 || strncmp(dir, "dbm:", 4) == 0;
+    size_t n = strlen(dir) + 5;
+    copy = malloc(n);
+    if (!copy)
+      return NS_ERROR_OUT_OF_MEMORY;
+    snprintf(copy, n, "%s%s", prefixed ? "" : "sql:", dir);
+  }
+  PR_Lock(g_lock);
+  nsresult rv = NS_OK;
+  if (g_ctx) {
+    rv = NS_ERROR_ALREADY_INITIALIZED;
+    free(copy);
+  } else {
+    free(g_profile_dir);
+    g_profile_dir = copy;
+  }
+  PR_Unlock(g_lock);
+  return rv;
+}
+
+NET_API(nsresult) net_nss_at_shutdown(void (*fn)(void)) {
+  if (!fn)
+    return NS_ERROR_INVALID_ARG;
+  if (PR_CallOnce(&g_once, nss_once) != PR_SUCCESS)
+    return NS_ERROR_OUT_OF_MEMORY;
+  nsresult rv = NS_OK;
+  PR_Lock(g_lock);
+  bool known = false;
+  for (size_t i = 0; i < g_nhooks; i++)
+    known = known || g_hooks[i] == fn;
+  if (!known) {
+    if (g_nhooks < MAX_HOOKS)
+      g_hooks[g_nhooks++] = fn;
+    else
+      rv = NS_ERROR_OUT_OF_MEMORY;
+  }
+  PR_Unlock(g_lock);
+  return rv;
+}
+
+NET_API(nsresult) net_nss_shutdown_status(void) { return atomic_load(&g_shutdown_status); }
+
 NET_API(nsresult) net_random(void *buf, size_t len) {
   nsresult rv = net_nss_init();
   if (NS_FAILED(rv))
@@ -132,14 +202,25 @@ NET_API(void) net_nss_shutdown(void) {
     return;
   PR_Lock(g_lock);
   atomic_store(&g_ready, false);
+  /* Our references first, or NSS would refuse to shut down (SEC_ERROR_BUSY);
+   * with a host's NSS they are released all the same. */
+  while (g_nhooks)
+    g_hooks[--g_nhooks]();
+  nsresult status = NS_OK;
   if (g_ctx) {
-    if (NSS_ShutdownContext(g_ctx) != SECSuccess)
+    /* Cached sessions hold the servers' certificates. */
+    SSL_ClearSessionCache();
+    if (NSS_ShutdownContext(g_ctx) != SECSuccess) {
+      PRErrorCode err = PR_GetError();
       XPCOM_LOG(g_log, XPCOM_LOG_ERROR,
-                ("NSS_ShutdownContext failed: %d (references still held)",
-                 (int)PR_GetError()));
-    else
+                ("NSS_ShutdownContext failed: %d (references still held)", (int)err));
+      status = err ? NS_ERROR_FROM_NSS_ERROR(err) : NS_ERROR_FAILURE;
+    } else {
       XPCOM_LOG(g_log, XPCOM_LOG_DEBUG, ("NSS context closed"));
+    }
     g_ctx = NULL;
+    atomic_store(&g_ours, false);
   }
+  atomic_store(&g_shutdown_status, status);
   PR_Unlock(g_lock);
 }
