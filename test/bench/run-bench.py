@@ -2,7 +2,9 @@
 """run-bench.py — `make bench`: the benchmark suite of issue 8.
 
 On one benchmark server (test/bench/benchserver) it measures raw TCP
-(test/bench/rawclient), our channel (`wschannel bench`), libwebsockets
+(test/bench/rawclient), our channel (`wschannel bench`), the JS path (a
+script listener in bin/xpcshell, js_client.js; skipped when the shell is not
+built, and not on echo: its clock is Date.now()), libwebsockets
 (test/bench/lws_client.c, built here), Node `ws` (node_client.js) and Python
 `websockets` (py_client.py) on the issue's workloads, 3 runs each,
 interleaved (every client once per round), and prints the medians as a
@@ -82,8 +84,9 @@ def apt_install(pkg):
 
 
 class Client:
-    def __init__(self, name, argv, env=None, raw=False):
+    def __init__(self, name, argv, env=None, raw=False, skip=()):
         self.name, self.argv, self.env, self.raw = name, argv, env, raw
+        self.skip = skip  # workload keys it does not run
 
     def cmd(self, base, wl):
         key, title, wpath, wwork, rpath, rwork, count, size, qc, one = wl
@@ -175,6 +178,17 @@ def setup_peers(args, bdir, sdir):
     else:
         wsc = os.path.join(bdir, "bin/wschannel")
     clients.append(Client("wschannel", [wsc, "bench"], env))
+    # The JS path: a script listener in bin/xpcshell (Date.now() has
+    # millisecond resolution: no echo percentiles from it).
+    xpc = os.path.join(bdir, "bin/.libs/xpcshell")
+    if not os.path.exists(xpc):
+        xpc = os.path.join(bdir, "bin/xpcshell")
+    if os.path.exists(xpc):
+        clients.append(Client("JS (xpcshell)",
+                              [xpc, os.path.join(sdir, "test/bench/js_client.js")],
+                              env, skip=("echo32",)))
+    else:
+        skips.append("SKIP JS (xpcshell): bin/xpcshell is not built")
 
     # libwebsockets
     lws_ok = subprocess.run(["pkg-config", "--exists", "libwebsockets"]).returncode == 0
@@ -354,6 +368,8 @@ def main():
                 n = qc if quick else count
                 base = pinned.base if one else server.base
                 for c in clients:
+                    if key in c.skip:
+                        continue
                     argv = c.cmd(base, wl) + [str(n), str(size)]
                     res, rss, err = run_one(argv, c.env,
                                             cpu=0 if (one and can_pin) else None)
@@ -392,6 +408,8 @@ def main():
             raw = med.get((key, "raw TCP"))
             ref = med.get((key, lws)) if lws else None
             for c in clients:
+                if key in c.skip:
+                    continue
                 m = med.get((key, c.name))
                 if not m:
                     say("| %s | %s | failed | | | | | | |" % (key, c.name))
@@ -522,8 +540,9 @@ def main():
         verdict("idle connection RSS, KiB", idle["bytes_per_conn"] / 1024.0 if idle else None, 16.0, False)
         verdict("memory for a 1 MiB message, x the message",
                 mem[ws]["per_message"] if ws in mem else None, 2.0, False)
-        say("  %-52s not measured here (the script host's figure)" %
-            "JS path 1 KiB text / C path")
+        verdict("JS path 1 KiB text / C path",
+                ratio(get("text1k", "JS (xpcshell)", "msg_s"), get("text1k", ws, "msg_s")),
+                0.3, True)
 
         out = {"machine": mi, "quick": quick, "cflags": args.cflags,
                "sanflags": args.sanflags, "skips": skips,
