@@ -10,7 +10,10 @@
  *           message buffer in on_message; bit 4: echo each message from
  *           inside on_message (reentrant send); bits 5-7: max message size
  *           (1, 7, 125, 126, 1000, 4096, 65536, default)
- *   byte 1  window bits: server 8 + (low nibble % 8), client 8 + (high % 8)
+ *   byte 1  window bits: server 8 + (bits 0-2), client 8 + (bits 4-6);
+ *           bit 3: the random callback fails once, on its second call (the
+ *           first refill of the mask pool); bit 7: it fails on its first
+ *           call (inside ws_session_new)
  *   byte 2  fail allocation number N (0: never)
  *   then operations, each one byte `op` and its arguments:
  *     op&7 = 0,1,2  recv: length (u16 if op&0x80, else u8), bytes
@@ -147,6 +150,8 @@ struct ctx {
   uint64_t max_message;
   bool take_buffer, echo, pmd;
   uint64_t rng;
+  unsigned rand_calls, rand_fail_call; /* fail call number N (0: never) */
+  bool rand_failed;                    /* the last call failed */
   struct fifo sent;  /* data messages accepted by send, in order */
   struct fifo pings; /* pings accepted by send_ping */
   uint64_t *acks;    /* sizes given to on_acknowledge */
@@ -160,6 +165,9 @@ struct ctx {
 
 static int cb_rand(void *ud, uint8_t *buf, size_t len) {
   struct ctx *c = ud;
+  c->rand_failed = ++c->rand_calls == c->rand_fail_call;
+  if (c->rand_failed)
+    return -1;
   for (size_t i = 0; i < len; i++) {
     /* xorshift64: deterministic masks (the oracle unmasks with the key). */
     c->rng ^= c->rng << 13;
@@ -176,6 +184,8 @@ static void note_send(struct ctx *c, int rv, uint8_t type, const uint8_t *d, siz
     fifo_push(type == WS_OP_PING ? &c->pings : &c->sent, type, d, len);
   } else if (rv == WS_ERR_NOMEM) {
     FUZZ_CHECK(c->a.failures > failures_before);
+  } else if (rv == WS_ERR_CALLBACK_FAILURE) {
+    FUZZ_CHECK(c->rand_failed);
   }
 }
 
@@ -184,6 +194,7 @@ static int do_send(struct ctx *c, unsigned kind, const uint8_t *d, size_t len) {
   long f0 = c->a.failures;
   int rv;
   uint8_t type;
+  c->rand_failed = false;
   switch (kind) {
   case WS_OP_TEXT:
     rv = ws_session_send_text(c->s, d, len);
@@ -211,7 +222,7 @@ static int do_send(struct ctx *c, unsigned kind, const uint8_t *d, size_t len) {
   if ((type == WS_OP_PING || type == WS_OP_PONG) && len > WS_CONTROL_MAX)
     FUZZ_CHECK(rv == WS_ERR_INVALID_ARGUMENT || rv == WS_ERR_INVALID_STATE);
   FUZZ_CHECK(rv == 0 || rv == WS_ERR_INVALID_STATE || rv == WS_ERR_INVALID_ARGUMENT ||
-             rv == WS_ERR_NOMEM);
+             rv == WS_ERR_NOMEM || rv == WS_ERR_CALLBACK_FAILURE);
   if (rv != 0)
     FUZZ_CHECK(ws_session_state(c->s) == st); /* nothing changed */
   TRACE("  send op %u len %zu -> %s\n", kind, len, ws_error_name(rv));
@@ -495,6 +506,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   c->take_buffer = flags & 8;
   c->echo = flags & 16;
   c->rng = 0x9E3779B97F4A7C15u;
+  c->rand_fail_call = wbits & 0x80 ? 1 : wbits & 0x08 ? 2 : 0;
   struct ws_session_options opt = {max_sizes[flags >> 5], 0};
   c->max_message = opt.max_message_size ? opt.max_message_size : WS_SESSION_DEFAULT_MAX_MESSAGE;
   struct ws_session_callbacks cb = {cb_rand, cb_message, cb_ping, cb_pong,
@@ -502,7 +514,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   int rv = ws_session_new(&c->s, &cb, &opt, &c->mem, c);
   if (rv != 0) {
-    FUZZ_CHECK(rv == WS_ERR_NOMEM && c->a.failures == 1);
+    FUZZ_CHECK((rv == WS_ERR_NOMEM && c->a.failures == 1) ||
+               (rv == WS_ERR_CALLBACK_FAILURE && c->rand_failed));
+    FUZZ_CHECK(c->s == NULL);
     goto out;
   }
   FUZZ_CHECK(ws_session_state(c->s) == WS_SESSION_OPEN && ws_session_want_read(c->s));
