@@ -6,7 +6,9 @@
 #                                    new inputs go to OUT/work/TARGET, crashes
 #                                    to OUT/artifacts/TARGET/
 #   fuzz.sh merge TARGET             add the inputs of OUT/work/TARGET that
-#                                    bring new coverage to the committed corpus
+#                                    bring new edges to the committed corpus
+#                                    (edges only, -use_counters=0, to keep it
+#                                    small; seed-* and regress-* files stay)
 #   fuzz.sh check TARGET             report count and size of the committed corpus
 #
 # `make fuzz` / `make fuzz-run` call this with the configured flags; it also
@@ -95,7 +97,7 @@ run)
 merge)
   t=${1:?target}
   [ -x "$out/$t" ] || build "$t"
-  "$out/$t" -merge=1 "$srcdir/test/fuzz/corpus/$t" "$out/work/$t"
+  "$out/$t" -merge=1 -use_counters=0 "$srcdir/test/fuzz/corpus/$t" "$out/work/$t"
   corpus_stats "$t"
   ;;
 check)
