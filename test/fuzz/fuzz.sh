@@ -29,7 +29,7 @@ cc=${FUZZ_CC:-clang}
 [ -n "$cc" ] || cc=clang
 cppflags=${FUZZ_CPPFLAGS:-$(pkg-config --cflags nspr nss zlib liburiparser libidn2)}
 libs=${FUZZ_LIBS:-$(pkg-config --libs nss nspr zlib liburiparser libidn2)}
-all_targets="fuzz_frame fuzz_utf8 fuzz_handshake fuzz_session fuzz_uri"
+all_targets="fuzz_frame fuzz_utf8 fuzz_handshake fuzz_session fuzz_uri fuzz_xpidl"
 
 # Corpus limits (keep the committed corpora small).
 max_files=200
@@ -41,9 +41,17 @@ ws_sources() {
   done
 }
 
+xpidl_sources() {
+  for f in xpidl_util idl_ast idl_lexer idl_parser idl_resolve idl_check emit_types \
+           emit_header emit_typelib; do
+    printf '%s ' "$srcdir/build/xpidl/$f.c"
+  done
+}
+
 sources_of() {
   case $1 in
   fuzz_uri) printf '%s' "$srcdir/src/net/net_uri.c" ;;
+  fuzz_xpidl) xpidl_sources ;;
   fuzz_*) ws_sources ;;
   *) echo "fuzz.sh: unknown target '$1'" >&2; exit 2 ;;
   esac
@@ -63,7 +71,8 @@ build() {
     "$cc" -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
       -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
       -Wall -Wextra -Wno-unused-parameter -Werror \
-      -I"$srcdir/src" $cppflags "$srcdir/test/fuzz/$t.c" $srcs $libs -o "$out/$t"
+      -I"$srcdir/src" -I"$srcdir/build/xpidl" -DFUZZ_IDL_DIR="\"$srcdir/idl\"" \
+      $cppflags "$srcdir/test/fuzz/$t.c" $srcs $libs -o "$out/$t"
   done
 }
 

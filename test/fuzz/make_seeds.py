@@ -305,6 +305,39 @@ def uri_seeds():
     }
 
 
+# ---- fuzz_xpidl: IDL files ---------------------------------------------------
+
+def xpidl_seeds():
+    """The xpidl tests' error and golden inputs and a few of the tree's
+    interfaces, plus constructs they lack."""
+    top = os.path.dirname(os.path.dirname(HERE))
+    s = {}
+    for sub, pattern in (("test/xpidl/errors", ""), ("test/xpidl/golden", "xptest"),
+                         ("idl", "nsIObserver"), ("idl", "nsIRunnable"),
+                         ("idl", "nsIRequestObserver")):
+        d = os.path.join(top, sub)
+        for fn in sorted(os.listdir(d)):
+            if fn.endswith(".idl") and fn.startswith(pattern):
+                with open(os.path.join(d, fn), "rb") as f:
+                    s[fn[:-4]] = f.read()
+    s["cpp-block"] = (b'#include "nsISupports.idl"\n%{C++\n#define X 1\n%}\n'
+                      b'[ptr] native fuzzPtr(void);\n[ref] native fuzzIDRef(nsID);\n'
+                      b'typedef unsigned long long fuzz64;\n'
+                      b'[scriptable, uuid(01234567-89ab-cdef-0123-456789abcdef)]\n'
+                      b'interface nsIFuzz : nsISupports {\n'
+                      b'  const short A = -0x7fff; const unsigned long B = 037;\n'
+                      b'  readonly attribute AUTF8String name;\n'
+                      b'  [noscript] void raw(in fuzzPtr p, [const] in fuzzIDRef id);\n'
+                      b'  void arr(in unsigned long n, [array, size_is(n)] in octet a,\n'
+                      b'           [retval] out fuzz64 r);\n'
+                      b'  [optional_argc] void opt([optional] in long x);\n'
+                      b'  void iid([iid_is(i)] out nsQIResult r, in nsIIDRef i);\n'
+                      b'};\n')
+    s["unterminated-comment"] = b'/* never closed\ninterface nsIFuzz;'
+    s["empty"] = b""
+    return s
+
+
 def write(target, seeds):
     d = os.path.join(CORPUS, target)
     os.makedirs(d, exist_ok=True)
@@ -325,6 +358,7 @@ def main():
     write("fuzz_handshake", handshake_seeds())
     write("fuzz_session", session_seeds())
     write("fuzz_uri", uri_seeds())
+    write("fuzz_xpidl", xpidl_seeds())
     return 0
 
 
