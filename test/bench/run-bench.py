@@ -378,6 +378,7 @@ def main():
                         say("FAILED %s / %s: %s" % (key, c.name, err))
                         continue
                     res["maxrss_kib"] = rss
+                    res["round"] = rnd
                     results.setdefault((key, c.name), []).append(res)
             say("round %d of %d done" % (rnd + 1, args.runs))
 
@@ -396,17 +397,34 @@ def main():
             med[(key, name)] = m
 
         lws = next((c.name for c in clients if c.name.startswith("libwebsockets")), None)
+
+        def paired(key, name, ref):
+            """Median over rounds of name's figure / ref's in the same round
+            (throughput; p50 latency for echo): runs of one round are
+            minutes apart at most, so a machine whose speed drifts (other
+            work on it) moves both sides of each ratio together."""
+            a = {r["round"]: r for r in results.get((key, name), [])}
+            b = {r["round"]: r for r in results.get((key, ref), [])}
+            ratios = []
+            for rnd in sorted(set(a) & set(b)):
+                x, y = a[rnd], b[rnd]
+                if "rtt_p50_us" in x and "rtt_p50_us" in y:
+                    if y["rtt_p50_us"] > 0:
+                        ratios.append(x["rtt_p50_us"] / y["rtt_p50_us"])
+                elif x["seconds"] > 0 and y["seconds"] > 0:
+                    ratios.append((x["bytes"] / x["seconds"]) /
+                                  (y["bytes"] / y["seconds"]))
+            return statistics.median(ratios) if ratios else None
+
         say("")
-        say("Medians of %d interleaved runs. x raw / x lws: throughput ratio "
-            "(higher is better); for echo, the p50 latency ratio (lower is "
-            "better)." % args.runs)
+        say("Medians of %d interleaved runs. x raw / x lws: median of the "
+            "per-round ratios to raw TCP / libwebsockets; throughput (higher "
+            "is better), for echo the p50 latency (lower is better)." % args.runs)
         say("")
         say("| workload | client | msg/s | MB/s | x raw | x lws | p50 us | p99 us | max RSS MiB |")
         say("|---|---|---:|---:|---:|---:|---:|---:|---:|")
         for wl in wls:
             key, title = wl[0], wl[1]
-            raw = med.get((key, "raw TCP"))
-            ref = med.get((key, lws)) if lws else None
             for c in clients:
                 if key in c.skip:
                     continue
@@ -414,15 +432,11 @@ def main():
                 if not m:
                     say("| %s | %s | failed | | | | | | |" % (key, c.name))
                     continue
-                if "p50" in m:
-                    xr = m["p50"] / raw["p50"] if raw and "p50" in raw else None
-                    xl = m["p50"] / ref["p50"] if ref and "p50" in ref else None
-                else:
-                    xr = m["mb_s"] / raw["mb_s"] if raw else None
-                    xl = m["mb_s"] / ref["mb_s"] if ref else None
+                m["x_raw"] = paired(key, c.name, "raw TCP")
+                m["x_lws"] = paired(key, c.name, lws) if lws else None
                 say("| %s | %s | %s | %.1f | %s | %s | %s | %s | %.1f |" % (
                     key, c.name, fmt_rate(m["msg_s"]), m["mb_s"],
-                    fmt_ratio(xr), fmt_ratio(xl),
+                    fmt_ratio(m["x_raw"]), fmt_ratio(m["x_lws"]),
                     "%.1f" % m["p50"] if "p50" in m else "",
                     "%.1f" % m["p99"] if "p99" in m else "",
                     m["maxrss_kib"] / 1024.0))
@@ -510,10 +524,6 @@ def main():
         say("")
         say("Targets:")
 
-        def get(key, name, field):
-            m = med.get((key, name))
-            return m.get(field) if m else None
-
         def verdict(label, value, limit, higher):
             if value is None or limit is None:
                 say("  %-52s not measured" % label)
@@ -524,25 +534,18 @@ def main():
                 ">=" if higher else "<=", limit))
 
         ws = "wschannel"
-        rr = lambda k, f: get(k, "raw TCP", f)
-        rl = lambda k, f: get(k, lws, f) if lws else None
         nodec = next((c.name for c in clients if c.name.startswith("Node")), None)
-
-        def ratio(a, b):
-            return a / b if a is not None and b else None
-        verdict("1 MiB receive / raw TCP", ratio(get("bin1m", ws, "mb_s"), rr("bin1m", "mb_s")), 0.85, True)
-        verdict("16 B receive / libwebsockets", ratio(get("recv16", ws, "msg_s"), rl("recv16", "msg_s")), 2.0, True)
-        verdict("16 B send / libwebsockets", ratio(get("send16", ws, "msg_s"), rl("send16", "msg_s")), 2.0, True)
-        verdict("1 KiB text receive / libwebsockets", ratio(get("text1k", ws, "msg_s"), rl("text1k", "msg_s")), 2.0, True)
-        verdict("1 KiB text receive / Node ws",
-                ratio(get("text1k", ws, "msg_s"), get("text1k", nodec, "msg_s") if nodec else None), 1.0, True)
-        verdict("echo p50 / raw TCP ping-pong p50", ratio(get("echo32", ws, "p50"), rr("echo32", "p50")), 1.5, False)
+        verdict("1 MiB receive / raw TCP", paired("bin1m", ws, "raw TCP"), 0.85, True)
+        verdict("16 B receive / libwebsockets", paired("recv16", ws, lws) if lws else None, 2.0, True)
+        verdict("16 B send / libwebsockets", paired("send16", ws, lws) if lws else None, 2.0, True)
+        verdict("1 KiB text receive / libwebsockets", paired("text1k", ws, lws) if lws else None, 2.0, True)
+        verdict("1 KiB text receive / Node ws", paired("text1k", ws, nodec) if nodec else None, 1.0, True)
+        verdict("echo p50 / raw TCP ping-pong p50", paired("echo32", ws, "raw TCP"), 1.5, False)
         verdict("idle connection RSS, KiB", idle["bytes_per_conn"] / 1024.0 if idle else None, 16.0, False)
         verdict("memory for a 1 MiB message, x the message",
                 mem[ws]["per_message"] if ws in mem else None, 2.0, False)
         verdict("JS path 1 KiB text / C path",
-                ratio(get("text1k", "JS (xpcshell)", "msg_s"), get("text1k", ws, "msg_s")),
-                0.3, True)
+                paired("text1k", "JS (xpcshell)", ws), 0.3, True)
 
         out = {"machine": mi, "quick": quick, "cflags": args.cflags,
                "sanflags": args.sanflags, "skips": skips,
