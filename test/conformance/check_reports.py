@@ -8,11 +8,14 @@ and its behaviorClose is OK or INFORMATIONAL.
   --expect-failed PATTERNS     these cases must have behavior FAILED
   --expect-nonstrict PATTERNS  these cases must have behavior NON-STRICT
   --expect-unclean PATTERNS    these cases must have behaviorClose UNCLEAN
+  --expect-unimplemented PATTERNS  these cases must have behavior
+                               UNIMPLEMENTED (no permessage-deflate agreed)
   --strict                     NON-STRICT counts as a failure elsewhere, and
                                so does a client closing TCP before the
                                server (tcpClosedFirstBy "client"; RFC 6455
                                7.1.1 lets it, but Gecko waits for the FIN)
   --count N                    exactly N cases must be in the report
+  --by-section                 also print the verdict counts per section
 
 Every other case must pass.  Prints one line per problem and a summary;
 exit status 1 when anything is off.  PATTERNS are comma-separated case ids
@@ -45,6 +48,8 @@ def main():
     ap.add_argument("--expect-failed")
     ap.add_argument("--expect-nonstrict")
     ap.add_argument("--expect-unclean")
+    ap.add_argument("--expect-unimplemented")
+    ap.add_argument("--by-section", action="store_true")
     ap.add_argument("--strict", action="store_true")
     ap.add_argument("--count", type=int)
     a = ap.parse_args()
@@ -61,13 +66,21 @@ def main():
     want_failed = matcher(a.expect_failed)
     want_ns = matcher(a.expect_nonstrict)
     want_unclean = matcher(a.expect_unclean)
+    want_unimpl = matcher(a.expect_unimplemented)
     problems = []
     tally = {}
+    sections = {}
     for cid in sorted(cases, key=key):
         r = cases[cid]
         b, bc = r["behavior"], r["behaviorClose"]
         tally[b] = tally.get(b, 0) + 1
-        if want_failed(cid):
+        sec = sections.setdefault(cid.split(".")[0], {})
+        sec[b] = sec.get(b, 0) + 1
+        if want_unimpl(cid):
+            if b != "UNIMPLEMENTED" or bc not in GOOD_CLOSE:
+                problems.append("%s: expected UNIMPLEMENTED, got %s/%s" %
+                                (cid, b, bc))
+        elif want_failed(cid):
             if b != "FAILED":
                 problems.append("%s: expected FAILED, got %s/%s" %
                                 (cid, b, bc))
@@ -95,6 +108,10 @@ def main():
                         (a.count, len(cases)))
     for p in problems:
         print("  " + p)
+    if a.by_section:
+        for sec in sorted(sections, key=int):
+            print("  section %s: %s" % (sec, ", ".join(
+                "%s %d" % kv for kv in sorted(sections[sec].items()))))
     print("%s: %d cases, %s; %d problem(s)" % (
         a.agent, len(cases),
         ", ".join("%s %d" % kv for kv in sorted(tally.items())),

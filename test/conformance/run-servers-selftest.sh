@@ -5,7 +5,11 @@
 #     case OK / NON-STRICT / INFORMATIONAL, with a clean close;
 #   * ref_testee.py --break=MODE (deliberately wrong clients): the cases
 #     that must catch each fault are FAILED (or NON-STRICT, or UNCLEAN),
-#     the rest still pass;
+#     the rest still pass; for permessage-deflate a client that breaks the
+#     agreed window or context takeover, puts RSV1 where it does not
+#     belong, sends truncated DEFLATE data, offers nothing
+#     (UNIMPLEMENTED) or offers nonsense; and offers with server parameters
+#     that the server must honour in its answer;
 #   * the fuzzing server's control endpoints and a run over TLS;
 #   * badserver.py: every mode against a known client (test_badserver.py),
 #     plain and over TLS.
@@ -16,6 +20,8 @@
 # SELFTEST_EXCLUDE restrict the full reference run (e.g. SELFTEST_EXCLUDE=
 # '9.*' leaves out the large messages); SELFTEST_TLS=0 skips the TLS runs
 # (they also skip themselves without the openssl command).
+# SELFTEST_DEFLATE_BUDGET (default 65536) caps the messages per case of
+# sections 12/13 in the reference run (fuzzingserver.py --deflate-budget).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 servers=$(cd "$here/../servers" && pwd)
@@ -47,7 +53,7 @@ start_fuzz() {
 	port=""
 	i=0
 	while [ $i -lt 100 ]; do
-		port=$(sed -n 's/^LISTENING //p' "$tmp/srv-$name.out")
+		port=$(sed -n 's/^LISTENING //p' "$tmp/srv-$name.out" 2>/dev/null)
 		[ -n "$port" ] && return 0
 		sleep 0.1; i=$((i + 1))
 	done
@@ -57,13 +63,21 @@ start_fuzz() {
 stop_fuzz() { kill "$spid" 2>/dev/null; wait "$spid" 2>/dev/null; }
 
 # fuzz NAME BREAKS CASES [check_reports options...]
+# BREAKS: ref_testee --break modes, or "offer=EXTENSIONS" (what the client
+# offers) or "nodeflate" (no offer).
 fuzz() {
 	name=$1 breaks=$2 cases=$3; shift 3
-	if ! start_fuzz "$name" --cases "$cases"; then
+	if ! start_fuzz "$name" --cases "$cases" --deflate-budget 65536; then
 		ko "fuzz:$name (server did not start)"; return
 	fi
+	case $breaks in
+	nodeflate) set -- --no-deflate "$@" ;;
+	offer=*) set -- "--offer=${breaks#offer=}" "$@" ;;
+	*) set -- "--break=$breaks" "$@" ;;
+	esac
 	"$PY" "$servers/ref_testee.py" --quiet "ws://127.0.0.1:$port" "$name" \
-		--break="$breaks" >"$tmp/testee-$name.out" 2>&1
+		"$1" >"$tmp/testee-$name.out" 2>&1
+	shift
 	rc=$?
 	stop_fuzz
 	if [ $rc -ne 0 ]; then
@@ -82,8 +96,9 @@ fuzz() {
 cases=${SELFTEST_CASES:-*}
 excl=${SELFTEST_EXCLUDE:-}
 countopt=""
-[ "$cases" = "*" ] && [ -z "$excl" ] && countopt="--count 301"
-if start_fuzz reference --cases "$cases" ${excl:+--exclude "$excl"}; then
+[ "$cases" = "*" ] && [ -z "$excl" ] && countopt="--count 557"
+if start_fuzz reference --cases "$cases" ${excl:+--exclude "$excl"} \
+	--deflate-budget "${SELFTEST_DEFLATE_BUDGET:-65536}"; then
 	t0=$(date +%s)
 	if "$PY" "$servers/ref_testee.py" --quiet "ws://127.0.0.1:$port" \
 		reference >"$tmp/testee-reference.out" 2>&1; then
@@ -138,6 +153,30 @@ fuzz noclose noclose '1.1.1,2.1,7.1.1,7.1.2,7.3.1,7.3.3,7.7.1' \
 # failing by dropping TCP without a Close is allowed by Autobahn's rules
 fuzz dropnoclose dropnoclose \
 	'2.5,3.*,4.*,5.1,5.9,5.18,6.3.*,6.4.*,6.8.*,7.3.2,7.3.6,7.5.1,7.9.*'
+# permessage-deflate: a 15-bit window where 8..10 bits were agreed (the
+# 15-bit cases must still pass: deflate cannot go further back)
+fuzz pmdwindow pmdwindow \
+	'12.1.10,13.1.10,13.3.10,13.4.10,13.5.10,13.8.1,13.8.2,13.8.3,13.8.8,13.10.2' \
+	--expect-failed '13.3.10,13.5.10,13.8.1,13.8.2,13.8.3,13.10.2'
+# context kept although client_no_context_takeover was agreed (13.2, 13.6,
+# 13.10.8, 13.11.8 agree it; 13.1, 13.3, 13.4 do not)
+fuzz pmdtakeover pmdtakeover \
+	'13.1.10,13.2.10,13.2.15,13.3.10,13.4.10,13.6.10,13.10.8,13.11.8' \
+	--expect-failed '13.2.10,13.2.15,13.6.10,13.10.8,13.11.8'
+fuzz pmdrsv1cont pmdrsv1cont '1.1.2,12.1.1,13.2.3,13.12.8' \
+	--expect-failed '12.1.1,13.2.3,13.12.8'
+fuzz pmdrsv1ctl pmdrsv1ctl '1.1.2,2.1,12.1.1,13.12.8' \
+	--expect-failed '12.1.1,13.12.8'
+fuzz pmdtruncate pmdtruncate '1.1.2,12.2.4,13.1.1,13.11.1' \
+	--expect-failed '12.2.4,13.1.1,13.11.1'
+fuzz nodeflate nodeflate '1.1.2,12.1.1,13.1.1,13.12.8' \
+	--expect-unimplemented '12.1.1,13.1.1,13.12.8'
+fuzz badoffer 'offer=permessage-deflate; client_max_window_bits=16' \
+	'1.1.2,12.1.1' --expect-failed '*'
+# server parameters in the offer: the answer must honour them (the
+# reference client fails the handshake otherwise) and so must the data
+fuzz serveroffer 'offer=permessage-deflate; server_no_context_takeover; server_max_window_bits=10; client_max_window_bits=12' \
+	'12.1.10,13.1.*,13.3.10,13.4.10,13.8.*,13.11.*,13.12.*'
 
 # 3. TLS ------------------------------------------------------------------
 tls=no

@@ -1,6 +1,7 @@
 """The conformance cases run by fuzzingserver.py, as data.
 
-Sections 1-7, 9 and 10 of the Autobahn|Testsuite case list: the numbering,
+Sections 1-7, 9, 10, 12 and 13 of the Autobahn|Testsuite case list (13.8 to
+13.12 are our additions, marked "(ours)"): the numbering,
 the frames each case sends and the outcomes it accepts follow the published
 case descriptions of crossbario/autobahn-testsuite; the wording and the
 representation here are ours.
@@ -158,7 +159,8 @@ def _sec2(cases):
 def _sec3(cases):
     hello = b"Hello, world!"
     cases.append(CaseDef(
-        "3.1", "Text message with RSV1 set (no extension negotiated).",
+        "3.1", "Text message with RSV = 1, the RSV3 bit (no extension "
+        "negotiated).",
         "The client fails the connection: Close 1002 or TCP dropped.",
         [F(1, hello, rsv=1), ("kill", 1)], [(OK, [])], FAIL_1002))
     for n, rsv, how in ((2, 2, {}), (3, 3, {"sync": True}),
@@ -607,10 +609,179 @@ def _sec10(cases):
         kind="autofrag", fragment=1300, length=len(p)))
 
 
+# ---------------------------------------------------------------------------
+# permessage-deflate (RFC 7692): sections 12 and 13
+#
+# Autobahn's 12.x.y and 13.x.y: for each corpus (12) or server answer (13),
+# 18 (size, count, timeout, auto-fragment) rows.  The server sends a message
+# (consecutive slices of the corpus, wrapping around), waits for the echo,
+# compares it and sends the next; the 13.x answers are Autobahn's accept1..7
+# as they come out for an offer that names client_max_window_bits (Autobahn
+# assumes client_no_context_takeover acceptable in every offer, RFC 7692
+# §7.1.1.2).  "kind" is "pmd"; see Session.pmd_* in fuzzingserver.py.
+# Counts: the full run sends Autobahn's 1000 messages per case; by default
+# the server caps a case at about --deflate-budget bytes (fuzzingserver.py).
+
+PMD_SIZES = [
+    (16, 1000, 60, 0), (64, 1000, 60, 0), (256, 1000, 120, 0),
+    (1024, 1000, 240, 0), (4096, 1000, 480, 0), (8192, 1000, 480, 0),
+    (16384, 1000, 480, 0), (32768, 1000, 480, 0), (65536, 1000, 480, 0),
+    (131072, 1000, 480, 0),
+    (8192, 1000, 480, 256), (16384, 1000, 480, 256), (32768, 1000, 480, 256),
+    (65536, 1000, 480, 256), (131072, 1000, 480, 256),
+    (131072, 1000, 480, 1024), (131072, 1000, 480, 4096),
+    (131072, 1000, 480, 32768),
+]
+
+# Autobahn's server answers of section 13 (accept1..accept7), as
+# alternatives tried in order against each offer (wsdeflate.accept_offer).
+PMD_ACCEPTS = [
+    ("[(False, 0)]", [{}]),
+    ("[(True, 0)]", [{"cnct": True}]),
+    ("[(False, 8)]", [{"cbits": 8, "needs_cbits": True}]),
+    ("[(False, 15)]", [{"cbits": 15, "needs_cbits": True}]),
+    ("[(True, 8)]", [{"cnct": True, "cbits": 8, "needs_cbits": True}]),
+    ("[(True, 15)]", [{"cnct": True, "cbits": 15, "needs_cbits": True}]),
+    ("[(True, 8), (True, 0), (False, 0)]",
+     [{"cnct": True, "cbits": 8, "needs_cbits": True}, {"cnct": True}, {}]),
+]
+
+PMD_EXPECT = ("Every message comes back with the same type and payload "
+              "within %d s, and what the client sends keeps the agreement: "
+              "RSV1 only on the first frame of a data message, valid "
+              "DEFLATE ending on a block boundary, no reference beyond the "
+              "agreed window or (without context takeover) into an earlier "
+              "message. Then a clean close with 1000 started by the server.")
+
+
+def describe_alts(alts):
+    """How the server answers, in RFC 7692 terms, for descriptions."""
+    out = []
+    for a in alts:
+        p = []
+        if a.get("snct"):
+            p.append("server_no_context_takeover")
+        if a.get("cnct"):
+            p.append("client_no_context_takeover")
+        if a.get("sbits"):
+            p.append("server_max_window_bits=%d" % a["sbits"])
+        if a.get("cbits"):
+            p.append("client_max_window_bits=%d" % a["cbits"])
+        s = "permessage-deflate" + "".join("; " + x for x in p)
+        if a.get("needs_cbits"):
+            s += " (if the offer names client_max_window_bits)"
+        out.append(s)
+    return ", else ".join(out)
+
+
+def pmd_case(cid, desc, alts, corpus, binary, sizes, count, wait, frags=(0,),
+             modes="c", verbatim=None, min_count=4):
+    return CaseDef(cid, desc, PMD_EXPECT % wait, [], kind="pmd",
+                   wirelog=False, report_time=True, alts=alts, corpus=corpus,
+                   binary=binary, sizes=list(sizes or ()), count=count,
+                   wait=wait,
+                   frags=list(frags), modes=modes, verbatim=verbatim,
+                   min_count=min_count)
+
+
+def _pmd_rows(cases, sub, title, alts, corpus, binary):
+    for i, (size, count, wait, frag) in enumerate(PMD_SIZES, 1):
+        cases.append(pmd_case(
+            "%s.%d" % (sub, i),
+            "%s: %d messages of %d bytes, each sent compressed when the "
+            "previous echo arrived, %s. The server answers the offer with "
+            "%s." % (title, count, size, "in frames of at most %d bytes" %
+                     frag if frag else "in one frame", describe_alts(alts)),
+            alts, corpus, binary, [size], count, wait, [frag]))
+
+
+def _sec12(cases):
+    import pmddata
+    for j, (name, desc, size, binary) in enumerate(pmddata.CORPORA, 1):
+        title = "%s (%s, %d bytes)" % (desc, "binary" if binary else "utf8",
+                                       size)
+        _pmd_rows(cases, "12.%d" % j, title, [{}], name, binary)
+
+
+def _sec13(cases):
+    import pmddata
+    desc, size, binary = pmddata.INFO["json"]
+    title = "%s (utf8, %d bytes)" % (desc, size)
+    for j, (adesc, alts) in enumerate(PMD_ACCEPTS, 1):
+        _pmd_rows(cases, "13.%d" % j, title + ", Autobahn's server accept "
+                  "%s" % adesc, alts, "json", binary)
+    # Our additions (not in Autobahn): every window size both ways with
+    # each combination of the context takeover flags, and the corner cases
+    # of RFC 7692 §7.2.3 seen from the client's side.
+    mix = [64, 1000, 8192, 300, 32768, 16, 65536, 4096]
+    frags = [0, 0, 1300]
+    for j, (snct, cnct) in enumerate([(False, False), (True, False),
+                                      (False, True), (True, True)], 8):
+        for i, bits in enumerate(range(8, 16), 1):
+            alt = {"snct": snct, "cnct": cnct, "sbits": bits, "cbits": bits,
+                   "needs_cbits": True}
+            cases.append(pmd_case(
+                "13.%d.%d" % (j, i),
+                "(ours) JSON corpus, 48 text messages of 16..65536 bytes, "
+                "some in frames of 1300 bytes; the server answers %s." %
+                describe_alts([alt]), [alt], "json", False, mix, 48, 120,
+                frags, min_count=48))
+    special = [
+        ("server_no_context_takeover alone: the server compresses each "
+         "message afresh, the client keeps its own context",
+         [{"snct": True}], "json", False, mix, 48, frags, "c", None),
+        ("context takeover both ways, and every third message from the "
+         "server goes uncompressed (RSV1 clear): an uncompressed message "
+         "must not enter the client's inflate window (RFC 7692 §6)",
+         [{}], "prose", True, mix, 48, frags, "ccu", None),
+        ("server_no_context_takeover, and the server ends every other "
+         "message with a BFINAL block followed by 0x00 (RFC 7692 §7.2.3.4)",
+         [{"snct": True}], "html", False, mix, 48, frags, "fc", None),
+        ("small compressed messages sent one byte per frame, and larger "
+         "ones whose last frame is empty",
+         [{}], "json", False, [16, 61, 300, 2000], 24, [1, 1, -1, -1], "c",
+         None),
+        ("empty and tiny messages (0, 1, 2, 3 bytes), all compressed "
+         "although that makes them larger",
+         [{}], "json", False, [0, 1, 2, 3], 40, [0], "c", None),
+        ("asymmetric windows: server_max_window_bits=8 with the default "
+         "client window, on the bitmap corpus",
+         [{"sbits": 8}], "bitmap", True, [300, 8192, 65536], 24, [0], "c",
+         None),
+        ("asymmetric windows: client_max_window_bits=9 with the default "
+         "server window, on the PDF corpus (hardly compressible)",
+         [{"cbits": 9, "needs_cbits": True}], "pdf", True,
+         [300, 8192, 65536], 24, [0], "c", None),
+        ("the example payloads of RFC 7692 §7.2.3 sent verbatim: \"Hello\" "
+         "in a fixed-Huffman block, again with a back-reference into the "
+         "first message, in a stored block, in two blocks, with BFINAL set "
+         "plus 0x00, and an empty message as 0x00",
+         [{}], None, False, None, 6, [0], "c",
+         # the second refers into the first: sent as the first when the
+         # client's offer made the server drop its context
+         [(b"Hello", "f248cdc9c90700"), (b"Hello", "f200110000"),
+          (b"Hello", "000500faff48656c6c6f00"),
+          (b"Hello", "f2480500" "0000ffff" "cac9c90700"),
+          (b"Hello", "f348cdc9c9070000"), (b"", "00")]),
+    ]
+    for i, (what, alts, corpus, binary, sizes, count, fr, modes,
+            verbatim) in enumerate(special, 1):
+        if corpus:
+            cdesc = "%s corpus, %d %s messages of %s bytes" % (
+                corpus, count, "binary" if binary else "text",
+                "/".join(str(x) for x in sizes))
+        else:
+            cdesc = "%d text messages" % count
+        cases.append(pmd_case(
+            "13.12.%d" % i, "(ours) %s; %s. The server answers %s." %
+            (cdesc, what, describe_alts(alts)), alts, corpus, binary, sizes,
+            count, 120, fr, modes, verbatim, min_count=count))
+
+
 def all_cases():
     cases = []
     for section in (_sec1, _sec2, _sec3, _sec4, _sec5, _sec6, _sec7, _sec9,
-                    _sec10):
+                    _sec10, _sec12, _sec13):
         section(cases)
     cases.sort(key=lambda c: c.tuple)
     ids = [c.id for c in cases]
@@ -621,4 +792,6 @@ def all_cases():
 CATEGORIES = {"1": "Framing", "2": "Pings/Pongs", "3": "Reserved Bits",
               "4": "Opcodes", "5": "Fragmentation", "6": "UTF-8 Handling",
               "7": "Close Handling", "9": "Limits/Performance",
-              "10": "Misc"}
+              "10": "Misc", "12": "WebSocket Compression (different "
+              "payloads)", "13": "WebSocket Compression (different "
+              "parameters)"}

@@ -21,6 +21,11 @@ Options: --port (0 picks a free port; the first stdout line is always
 separated case ids, "*" is a wildcard: "1.*,6.4.*"), --reports DIR,
 --tls-cert/--tls-key (wss), --time-scale F (multiplies every case timer, for
 slow testees such as valgrind runs), --list (print the enabled cases, exit).
+permessage-deflate (sections 12, 13): --deflate-budget BYTES caps the
+messages of a case at about that many payload bytes (default 1 MiB; 0 = the
+full counts, 1000 messages per Autobahn case), --deflate-scan BYTES is how
+much of what the client inflates to per case is walked exactly for window
+and context violations (default 256 KiB; wsdeflate.py explains the rest).
 
 Verdicts follow Autobahn's rules; see test/conformance/README.md.  The case
 data lives in fuzzcases.py, the framing helpers in wsproto.py.
@@ -38,7 +43,9 @@ from collections import deque
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import wsproto as wp                                    # noqa: E402
+import wsdeflate as wd                                  # noqa: E402
 import fuzzcases as fc                                  # noqa: E402
+import pmddata                                          # noqa: E402
 
 CONNECTING, OPEN, CLOSING, CLOSED = "CONNECTING", "OPEN", "CLOSING", "CLOSED"
 MAX_WIRELOG = 5000
@@ -181,6 +188,9 @@ class Session:
         self.case = None
         self.agent = None
         self.received = []
+        self.pmd_params = self.pmd_in = self.pmd_out = None
+        self.msg_rsv1 = False
+        self.pmd = None                  # per-case progress (kind "pmd")
         self.perf_behavior = None
         self.perf_result = None
         self.rtt_count = 0
@@ -262,13 +272,57 @@ class Session:
             self.writer.write(resp)
             self.srv.log("refused %r: %s" % (start, reason))
             return False
-        # No subprotocol and no extension is accepted: sections 1-10 run
-        # without them (an offered permessage-deflate is declined).
-        resp = wp.response_101(key, server="wschannel-fuzzingserver")
+        # No subprotocol is ever accepted; permessage-deflate only by the
+        # cases of sections 12 and 13 (elsewhere an offer is declined).
+        ext = self.negotiate(headers)
+        resp = wp.response_101(key, server="wschannel-fuzzingserver",
+                               extensions=ext)
         self.http_response = resp.decode("latin-1")
         self.writer.write(resp)
         self.state = OPEN
         return True
+
+    def negotiate(self, headers):
+        """Checks the client's Sec-WebSocket-Extensions (an invalid offer is
+        a violation: RFC 7692 §7.1 says what a valid one is) and, in a
+        permessage-deflate case, answers the first offer the case's
+        alternatives accept.  Returns the response header value or None."""
+        values = headers.get("sec-websocket-extensions", [])
+        if not values:
+            return None
+        try:
+            exts = wd.parse_extensions(values)
+        except wd.ExtensionSyntaxError as e:
+            self.violations.append("malformed Sec-WebSocket-Extensions "
+                                   "(RFC 6455 9.1): %s" % e)
+            return None
+        offers = []
+        for name, params in exts:
+            if name.lower() != wd.NAME:
+                continue
+            try:
+                offers.append(wd.parse_offer(params))
+            except wd.ExtensionSyntaxError as e:
+                self.violations.append("invalid permessage-deflate offer "
+                                       "(RFC 7692 7.1): %s" % e)
+        c = self.case
+        if c is None or c.kind != "pmd":
+            return None
+        for alt in c.params["alts"]:
+            for off in offers:
+                r = wd.accept_offer(off, alt)
+                if r is not None:
+                    text, params = r
+                    self.pmd_params = params
+                    self.pmd_in = wd.Inflater(
+                        params.client_max_window_bits,
+                        params.client_no_context_takeover,
+                        self.srv.args.deflate_scan)
+                    self.pmd_out = wd.Compressor(
+                        params.server_max_window_bits,
+                        params.server_no_context_takeover)
+                    return text
+        return None
 
     def route(self, q):
         cases = self.srv.cases
@@ -446,7 +500,16 @@ class Session:
 
     def header_problem(self, h):
         if h.rsv:
-            return "RSV=%d without a negotiated extension" % h.rsv
+            # RSV1 is 4 here (the field's top bit); permessage-deflate
+            # allows it on the first frame of a data message (RFC 7692 6.1)
+            if self.pmd_in is None:
+                return "RSV=%d without a negotiated extension" % h.rsv
+            if h.rsv & 3:
+                return "RSV=%d: permessage-deflate defines RSV1 only" % h.rsv
+            if h.opcode >= 8:
+                return "RSV1 on a control frame (RFC 7692 6.1)"
+            if h.opcode == 0:
+                return "RSV1 on a continuation frame (RFC 7692 6.1)"
         if not h.masked:
             return "unmasked client frame (RFC 6455 5.1)"
         if h.length >> 63:
@@ -482,6 +545,7 @@ class Session:
             return
         if h.opcode in (1, 2):
             self.msg_op, self.msg_parts, self.msg_skip = h.opcode, [], False
+            self.msg_rsv1 = bool(h.rsv & 4)
             self.utf8.reset()
 
     def frame_data(self, chunk):
@@ -496,6 +560,8 @@ class Session:
         if self.msg_skip:
             return
         self.msg_parts.append(chunk)
+        if self.msg_rsv1:
+            return                     # checked once inflated
         if self.msg_op == 1 and not self.utf8.feed(chunk):
             self.msg_skip = True
             self.violation("invalid UTF-8 in a text message", 1007)
@@ -516,10 +582,27 @@ class Session:
         self.msg_op, self.msg_parts, self.msg_skip = None, [], False
         if skip:
             return
-        if op == 1 and not self.utf8.complete:
+        payload = b"".join(parts)
+        if self.msg_rsv1:
+            try:
+                payload = self.pmd_in.message(payload)
+            except wd.DeflateError as e:
+                code = {"window": 1002, "context": 1002, "size": 1009}.get(
+                    e.kind, 1007)
+                self.violation("compressed message: %s" % e, code)
+                return
+            if op == 1 and not wp.utf8_valid(payload):
+                self.violation("invalid UTF-8 in a compressed text message",
+                               1007)
+                return
+        elif op == 1 and not self.utf8.complete:
             self.violation("text message ends inside a UTF-8 sequence", 1007)
             return
-        self.on_message(b"".join(parts), op == 2)
+        if self.pmd_in is not None:
+            st = self.pmd_in.stats
+            st["plainMessages"] = st.get("plainMessages", 0) + \
+                (not self.msg_rsv1)
+        self.on_message(payload, op == 2)
 
     def control(self, opcode, payload):
         if opcode == 9:
@@ -573,6 +656,8 @@ class Session:
             self.run_steps(c.steps)
             if c.kind == "rtt":
                 self.rtt_send()
+            elif c.kind == "pmd":
+                self.pmd_start()
         elif p == "/getCaseCount":
             self.send_frame(1, str(len(srv.cases)).encode())
             self.send_close(1000)
@@ -654,6 +739,8 @@ class Session:
             return
         if c.kind in ("perf", "rtt") and ev[0] == "message":
             return self.perf_message(ev[1], ev[2])
+        if c.kind == "pmd" and ev[0] == "message":
+            return self.pmd_message(ev[1], ev[2])
         self.received.append(ev)
         if c.suppress_close or not c.close["closedByMe"]:
             return
@@ -699,6 +786,116 @@ class Session:
             self.send_frame(1, b"*" * p["length"])
         self.rtt_count += 1
 
+    # ---------------------------------------------- permessage-deflate cases
+
+    def pmd_count(self):
+        """Messages this run sends: the case's count, capped by the byte
+        budget (--deflate-budget; never below the case's min_count)."""
+        p, budget = self.case.params, self.srv.args.deflate_budget
+        if p["verbatim"]:
+            return len(p["verbatim"])
+        if budget <= 0:
+            return p["count"]
+        avg = max(1, sum(p["sizes"]) // len(p["sizes"]))
+        return min(p["count"], max(p["min_count"], -(-budget // avg)))
+
+    def pmd_start(self):
+        p = self.case.params
+        n = self.pmd_count()
+        self.pmd = {"count": n, "fullCount": p["count"], "sent": 0,
+                    "echoed": 0, "offset": 0, "expect": None,
+                    "serverMessages": 0, "serverCompressed": 0,
+                    "serverPayloadBytes": 0, "serverWireBytes": 0}
+        if self.pmd_params is None:
+            self.perf_behavior = fc.UNIMPLEMENTED
+            self.perf_result = "The client offered no permessage-deflate " \
+                "this case can accept."
+            self.send_close(1000)
+            return
+        self.perf_result = "Case did not finish within %d seconds." % \
+            p["wait"]
+        self.run_steps([("closeafter", p["wait"])])
+        self.pmd_send()
+
+    def pmd_send(self):
+        p, st = self.case.params, self.pmd
+        i = st["sent"]
+        if p["verbatim"]:
+            plain, wire = p["verbatim"][i]
+            if i == 1 and self.pmd_params.server_no_context_takeover:
+                wire = p["verbatim"][0][1]    # no window to refer into
+            wire, rsv1, binary = bytes.fromhex(wire), True, False
+        else:
+            size = p["sizes"][i % len(p["sizes"])]
+            plain, st["offset"] = pmddata.piece(p["corpus"], st["offset"],
+                                                size)
+            binary = p["binary"]
+            mode = p["modes"][i % len(p["modes"])]
+            rsv1 = mode != "u"
+            wire = self.pmd_out.compress(plain, final=mode == "f") if rsv1 \
+                else plain
+        frag = p["frags"][i % len(p["frags"])]
+        if frag > 0 and wire:
+            pieces = [wire[j:j + frag] for j in range(0, len(wire), frag)]
+        elif frag < 0:
+            pieces = [wire, b""]       # an empty last frame
+        else:
+            pieces = [wire]
+        op = 2 if binary else 1
+        for k, piece in enumerate(pieces):
+            self.send_frame(op if k == 0 else 0, piece,
+                            fin=k == len(pieces) - 1,
+                            rsv=4 if rsv1 and k == 0 else 0)
+        st["expect"] = (plain, binary)
+        st["sent"] += 1
+        st["serverMessages"] += 1
+        st["serverCompressed"] += rsv1
+        st["serverPayloadBytes"] += len(plain)
+        st["serverWireBytes"] += len(wire)
+
+    def pmd_message(self, payload, binary):
+        st = self.pmd
+        if self.state != OPEN:
+            return                     # the verdict is already in
+        want, wbin = st["expect"] if st and st["expect"] else (None, None)
+        if want is None:
+            ok, res = False, "a message came when none was expected"
+        elif binary != wbin:
+            ok, res = False, "echo %d has the wrong type (binary %s, " \
+                "expected %s)" % (st["sent"], binary, wbin)
+        elif len(payload) != len(want):
+            ok, res = False, "echo %d has %d bytes, expected %d" % (
+                st["sent"], len(payload), len(want))
+        elif payload != want:
+            ok, res = False, "echo %d differs from what was sent" % \
+                st["sent"]
+        else:
+            st["echoed"] += 1
+            st["expect"] = None
+            if st["sent"] < st["count"]:
+                self.pmd_send()
+                return
+            ok = True
+            res = "Ok, received all %d echoed messages in time%s." % (
+                st["count"], "" if st["count"] == st["fullCount"] else
+                " (%d in a full run; --deflate-budget)" % st["fullCount"])
+        self.perf_behavior = fc.OK if ok else fc.FAILED
+        self.perf_result = res
+        self.wirelog_on = True
+        self.send_close(1000)
+
+    def pmd_report(self):
+        if self.pmd is None:
+            return None
+        r = dict(self.pmd)
+        r.pop("expect", None)
+        r.pop("offset", None)
+        r["negotiated"] = self.pmd_params.as_dict() if self.pmd_params \
+            else None
+        if self.pmd_in is not None:
+            r["client"] = self.pmd_in.stats
+        return r
+
     # ------------------------------------------------------------- verdict
 
     def connection_lost(self):
@@ -729,7 +926,7 @@ class Session:
                 behavior, result = name, "Actual events match at least one " \
                     "expected."
                 break
-        if c.kind in ("perf", "rtt"):
+        if c.kind in ("perf", "rtt", "pmd"):
             behavior = self.perf_behavior or fc.FAILED
             result = self.perf_result or ("no complete echo before the "
                                           "case timed out")
@@ -807,6 +1004,7 @@ class Session:
             "txFrameStats": {str(k): v for k, v in self.tx_frames.items()},
             "httpRequest": self.http_request,
             "httpResponse": self.http_response,
+            "permessageDeflate": self.pmd_report(),
             "wirelog": self.wirelog,
         }
 
@@ -823,6 +1021,8 @@ def parse_args(argv):
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
     ap.add_argument("--time-scale", type=float, default=1.0)
+    ap.add_argument("--deflate-budget", type=int, default=1 << 20)
+    ap.add_argument("--deflate-scan", type=int, default=256 << 10)
     ap.add_argument("--quiet", action="store_true")
     ap.add_argument("--list", action="store_true")
     a = ap.parse_args(argv)
