@@ -6,8 +6,9 @@
 #
 # XPCSHELL names the shell (make check sets it to $(abs_top_builddir)/bin/xpcshell);
 # PYTHON3 (default /usr/bin/python3) and NODE (default node) the interpreters
-# of the echo servers.  The Node server needs the `ws` package installed in
-# servers/node_modules (`npm ci --prefix test/xpcshell/servers`) or on
+# of the echo servers and of the permessage-deflate servers WS_DEFLATE_PY and
+# WS_DEFLATE_NODE (servers/deflate_server.*).  The Node servers need the
+# `ws` package installed in servers/node_modules (`npm ci --prefix test/xpcshell/servers`) or on
 # NODE_PATH; without it the suite fails, saying so.
 here=$(cd "$(dirname "$0")" && pwd)
 xpcshell=${XPCSHELL:-./bin/xpcshell}
@@ -32,4 +33,6 @@ exec "$python" "$here/runxpcshelltests.py" \
   --server "WS_ECHO_PY=exec '$python' '$here/servers/echo_server.py'" \
   --server "WS_ECHO_NODE=exec '$node' '$here/servers/echo_server.js'" \
   --server "WS_REFUSED=exec '$python' '$here/servers/closed_port.py'" \
+  --server "WS_DEFLATE_PY=exec '$python' '$here/servers/deflate_server.py'" \
+  --server "WS_DEFLATE_NODE=exec '$node' '$here/servers/deflate_server.js'" \
   "$@"
