@@ -33,6 +33,8 @@
 #include "net_admission.h"
 #include "net_dns.h"
 #include "net_nss.h"
+#include "net_secinfo.h"
+#include "net_tls.h"
 #include "nsXPCOM.h"
 #include "xpcom_thread.h" /* before the generated headers (C natives) */
 #include "nsIEventTarget.h"
@@ -54,6 +56,9 @@ XPCOM_LOG_MODULE(g_log, "nsWebSocket");
 #define LINGER_MS 1000
 #define LINGER_MAX_BYTES (64u * 1024u)
 #define READS_PER_WAKEUP 4       /* fairness between connections */
+/* TLS hands out one record (at most 16 KiB) per read: read on while
+ * plaintext is ready, up to this much per wakeup. */
+#define TLS_READ_BUDGET (1u << 20)
 #define EV_BLOCK_MIN 4096u
 #define EV_BLOCK_MAX 65536u
 #define EV_COPY_MAX 4096u        /* smaller messages are copied into the block */
@@ -69,7 +74,7 @@ enum conn_state {
   S_RESOLVING,  /* DNS */
   S_WAITING,    /* admission queue (one CONNECTING per address) */
   S_CONNECTING, /* PR_Connect under way */
-  S_TLS,        /* reserved for the wss:// issue: SSL handshake */
+  S_TLS,        /* wss://: TLS handshake (net_tls) */
   S_HANDSHAKE,  /* HTTP upgrade request / response */
   S_OPEN,       /* ws_session runs (including the close handshake) */
   S_LINGER,     /* closes done, output written: waiting for the FIN */
@@ -80,7 +85,7 @@ static const char *const g_state_names[] = {"new",       "resolving", "waiting",
                                             "connecting", "tls",      "handshake",
                                             "open",       "linger",   "done"};
 
-enum ev_type { EV_START = 1, EV_MESSAGE, EV_ACK, EV_SERVER_CLOSE, EV_STOP };
+enum ev_type { EV_START = 1, EV_MESSAGE, EV_ACK, EV_SERVER_CLOSE, EV_STOP, EV_SECINFO };
 
 /* One event inside a block; inline bytes follow it. */
 typedef struct ev_rec {
@@ -90,7 +95,8 @@ typedef struct ev_rec {
   uint16_t code;
   uint64_t value; /* EV_MESSAGE length, EV_ACK size, EV_STOP status,
                      EV_SERVER_CLOSE / EV_START inline length */
-  uint8_t *ptr;   /* EV_MESSAGE: malloc'd bytes, or NULL when inline */
+  uint8_t *ptr;   /* EV_MESSAGE: malloc'd bytes, or NULL when inline;
+                     EV_SECINFO: a net_tls_info */
 } ev_rec;
 
 typedef struct ev_block {
@@ -119,12 +125,14 @@ struct net_ws_conn {
   atomic_uint refcnt;
 
   /* ---- immutable after open ---- */
-  char *host;    /* unbracketed, for DNS */
+  char *host;    /* unbracketed, for DNS and TLS */
   uint16_t port;
+  bool secure;   /* wss:// */
   uint64_t max_message;
   uint32_t open_timeout_ms, close_timeout_ms, ping_interval_ms, ping_timeout_ms;
   nsIEventTarget *owner_target; /* owned reference */
   net_ws_conn_callbacks cb;
+  void (*on_security_info)(void *owner, nsISupports *info);
   void *owner;
 
   /* ---- shared ---- */
@@ -144,6 +152,7 @@ struct net_ws_conn {
   net_addr_list *addrs;
   size_t next_addr;
   PRErrorCode last_err;
+  net_tls *tls;            /* wss://: from TCP connect until the socket closes */
   struct ws_handshake *hs; /* built on the owner thread, then ours */
   size_t req_sent;
   struct ws_session *session;
@@ -262,7 +271,10 @@ static void free_blocks(ev_block *b) {
     ev_block *next = b->next;
     for (uint32_t off = 0; off < b->used;) {
       ev_rec *r = (ev_rec *)(void *)((char *)b->data + off);
-      free(r->ptr);
+      if (r->type == EV_SECINFO)
+        net_tls_info_free((net_tls_info *)(void *)r->ptr);
+      else
+        free(r->ptr);
       off += r->size;
     }
     free(b);
@@ -288,6 +300,7 @@ static void conn_destroy(net_ws_conn *c) {
   free_cmds(c->pend_head);
   ws_handshake_del(c->hs);
   ws_session_del(c->session);
+  net_tls_free(c->tls); /* NULL unless the socket thread never finished */
   free(c->addrs);
   free(c->host);
   NS_IF_RELEASE(c->owner_target);
@@ -367,6 +380,18 @@ static void ev_start(net_ws_conn *c, const char *protocol, const char *extension
   r->value = pl;
 }
 
+/* Takes info over (freed here when the event cannot be recorded). */
+static void ev_secinfo(net_ws_conn *c, net_tls_info *info) {
+  if (!info)
+    return;
+  ev_rec *r = ev_add(c, EV_SECINFO, 0);
+  if (!r) {
+    net_tls_info_free(info);
+    return;
+  }
+  r->ptr = (uint8_t *)(void *)info;
+}
+
 static void ev_stop(net_ws_conn *c, nsresult status) {
   ev_rec *r = ev_add(c, EV_STOP, 0);
   if (!r) {
@@ -439,6 +464,20 @@ static void deliver_rec(net_ws_conn *c, ev_rec *r) {
       c->cb.on_stop(c->owner, (nsresult)r->value);
     }
     break;
+  case EV_SECINFO: {
+    net_tls_info *info = (net_tls_info *)(void *)r->ptr;
+    r->ptr = NULL;
+    if (!live || !c->on_security_info) {
+      net_tls_info_free(info);
+      break;
+    }
+    nsISupports *obj = NULL;
+    if (NS_SUCCEEDED(net_secinfo_create(info, &obj))) { /* adopts info */
+      c->on_security_info(c->owner, obj);
+      NS_RELEASE(obj);
+    }
+    break;
+  }
   default:
     break;
   }
@@ -626,6 +665,8 @@ static void conn_finish(net_ws_conn *c, nsresult status) {
   c->timer_kind = TK_NONE;
   close_fd(c);
   net_sts_detach(&c->h);
+  net_tls_free(c->tls); /* after PR_Close: NSS's hooks pointed at it */
+  c->tls = NULL;
   ws_session_del(c->session);
   c->session = NULL;
   ws_handshake_del(c->hs);
@@ -761,7 +802,8 @@ static void send_request(net_ws_conn *c) {
         return;
       }
       LOG_DEBUG(("[%p] writing the handshake failed: %d", (void *)c, (int)err));
-      conn_finish(c, NS_ERROR_CONNECTION_REFUSED);
+      nsresult st = net_error_from_pr(err);
+      conn_finish(c, NS_ERROR_IS_NSS_ERROR(st) ? st : NS_ERROR_CONNECTION_REFUSED);
       return;
     }
     c->req_sent += (size_t)n;
@@ -770,19 +812,54 @@ static void send_request(net_ws_conn *c) {
   set_poll(c, PR_POLL_READ);
 }
 
-/* TCP is connected. The wss:// issue inserts S_TLS here: push the SSL
- * layer, poll until the TLS handshake completes, then call
- * transport_ready(). */
+/* TCP (and for wss:// TLS) is ready: the HTTP upgrade. */
 static void transport_ready(net_ws_conn *c) {
   set_state(c, S_HANDSHAKE);
   c->req_sent = 0;
   send_request(c);
 }
 
+/* One step of the TLS handshake; PR_Poll calls again until it ends. The
+ * open timer bounds a server that stalls it. */
+static void tls_step(net_ws_conn *c) {
+  PRInt16 flags = 0;
+  nsresult rv = net_tls_handshake(c->tls, c->h.fd, &flags);
+  if (rv == NS_BASE_STREAM_WOULD_BLOCK) {
+    set_poll(c, flags);
+    return;
+  }
+  /* Done or failed: the channel's securityInfo either way. */
+  ev_secinfo(c, net_tls_get_info(c->tls, c->h.fd));
+  if (NS_FAILED(rv)) {
+    if (XPCOM_LOG_ENABLED(g_log, XPCOM_LOG_DEBUG)) {
+      char buf[XPCOM_ERROR_FORMAT_MAX];
+      XPCOM_FormatError(rv, buf, sizeof buf);
+      LOG_DEBUG(("[%p] TLS handshake failed: %s", (void *)c, buf));
+    }
+    conn_finish(c, rv);
+    return;
+  }
+  transport_ready(c);
+}
+
 static void connected(net_ws_conn *c) {
   free(c->addrs); /* the socket has its address */
   c->addrs = NULL;
-  transport_ready(c);
+  if (!c->secure) {
+    transport_ready(c);
+    return;
+  }
+  set_state(c, S_TLS);
+  nsresult rv = net_tls_start(c->h.fd, c->host, &c->tls);
+  /* The SSL layer now sits under the attached pointer: have the service
+   * read the descriptor again (it asks the layer what to wait for). */
+  net_sts_update(&c->h);
+  if (NS_FAILED(rv)) {
+    LOG_DEBUG(("[%p] cannot start TLS: 0x%08x", (void *)c, (unsigned)rv));
+    conn_finish(c, rv);
+    return;
+  }
+  tls_step(c);
 }
 
 static void try_connect(net_ws_conn *c) {
@@ -987,7 +1064,10 @@ static void input_ended(net_ws_conn *c, bool eof, PRErrorCode err) {
 static void read_open(net_ws_conn *c) {
   size_t size;
   uint8_t *buf = net_sts_scratch(&size);
-  for (int i = 0; i < READS_PER_WAKEUP && c->state == S_OPEN; i++) {
+  size_t tls_read = 0;
+  for (int i = 0; c->state == S_OPEN; i++) {
+    if (i >= READS_PER_WAKEUP && (!c->tls || tls_read >= TLS_READ_BUDGET))
+      break;
     PRInt32 n = PR_Recv(c->h.fd, buf, (PRInt32)size, 0, PR_INTERVAL_NO_WAIT);
     if (n < 0) {
       PRErrorCode err = PR_GetError();
@@ -1009,7 +1089,9 @@ static void read_open(net_ws_conn *c) {
         break;
       }
     }
-    if ((size_t)n < size)
+    if (c->tls)
+      tls_read += (size_t)n; /* one record at a time: read on */
+    else if ((size_t)n < size)
       break;
   }
   conn_io(c);
@@ -1023,9 +1105,11 @@ static void read_handshake(net_ws_conn *c) {
     PRErrorCode err = PR_GetError();
     if (err == PR_WOULD_BLOCK_ERROR)
       return;
-    /* Gecko 8: the HTTP request failed → the connection was refused. */
+    /* Gecko 8: the HTTP request failed → the connection was refused;
+     * but a TLS alert or record error keeps its own (security) code. */
     LOG_DEBUG(("[%p] read failed during the handshake: %d", (void *)c, (int)err));
-    conn_finish(c, NS_ERROR_CONNECTION_REFUSED);
+    nsresult st = net_error_from_pr(err);
+    conn_finish(c, NS_ERROR_IS_NSS_ERROR(st) ? st : NS_ERROR_CONNECTION_REFUSED);
     return;
   }
   if (n == 0) {
@@ -1075,6 +1159,9 @@ static void on_ready(net_sts_handler *h, PRInt16 out) {
         try_connect(c); /* the next address, or the end */
       }
     }
+    break;
+  case S_TLS:
+    tls_step(c);
     break;
   case S_HANDSHAKE:
     if (out & PR_POLL_WRITE)
@@ -1437,8 +1524,6 @@ net_ws_conn_open(const net_ws_conn_params *p, nsIEventTarget *owner_target,
     return NS_ERROR_INVALID_ARG;
   if (!p->host || !*p->host)
     return NS_ERROR_ILLEGAL_VALUE;
-  if (p->secure)
-    return NS_ERROR_NOT_IMPLEMENTED; /* wss:// is the TLS issue */
   nsresult rv = net_nss_init();
   if (NS_FAILED(rv))
     return rv;
@@ -1458,8 +1543,10 @@ net_ws_conn_open(const net_ws_conn_params *p, nsIEventTarget *owner_target,
   c->owner_target = owner_target;
   NS_ADDREF(owner_target);
   c->cb = *cb;
+  c->on_security_info = p->on_security_info;
   c->owner = owner;
   c->port = p->port;
+  c->secure = p->secure;
   c->max_message = p->max_message_size ? p->max_message_size : WS_SESSION_DEFAULT_MAX_MESSAGE;
   c->open_timeout_ms = p->open_timeout_ms;
   c->close_timeout_ms = p->close_timeout_ms;
@@ -1519,7 +1606,8 @@ net_ws_conn_open(const net_ws_conn_params *p, nsIEventTarget *owner_target,
     conn_release(c);
     return rv;
   }
-  LOG_DEBUG(("[%p] open ws://%s:%u%s", (void *)c, p->host, (unsigned)p->port,
+  LOG_DEBUG(("[%p] open %s://%s:%u%s", (void *)c, p->secure ? "wss" : "ws", p->host,
+             (unsigned)p->port,
              p->path && *p->path ? p->path : "/"));
   *out = c;
   return NS_OK;

@@ -11,7 +11,9 @@
  * On the socket thread the connection runs:
  *   resolve (net_dns) → admission (net_admission: one CONNECTING per
  *   address, reconnect delay) → non-blocking PR_Connect, each address in
- *   turn → [TLS, the wss:// issue] → opening handshake (ws_handshake; the
+ *   turn → TLS for wss:// (net_tls: SSL layer on the socket, handshake
+ *   and certificate verification driven by the same PR_Poll loop) →
+ *   opening handshake (ws_handshake; the
  *   16-byte key from net_random; bytes after the response headers are the
  *   first frames) → open: frames through ws_session → close handshake →
  *   lingering close (a short wait for the server's FIN, RFC 6455 §7.1.1) →
@@ -23,6 +25,9 @@
  * Events reach the owner in order, batched: the socket thread appends them
  * to a list and posts one event to the owner's target only when the list
  * was empty; that event delivers everything queued so far.
+ *   - on_security_info: wss:// only, once, when the TLS handshake has
+ *     ended — before on_start when it succeeded, before on_stop when it
+ *     failed (then the object says why: state broken, errorCode).
  *   - on_start: once, after a valid 101 and before any message; never after
  *     a failure.
  *   - on_message, on_acknowledge, on_server_close: while open.
@@ -46,6 +51,20 @@
  *   NS_ERROR_NET_RESET, …       socket errors, as Gecko's
  *                               ErrorAccordingToNSPR maps PRErrorCodes
  *                               (net_error_from_pr)
+ *   NSS errors (wss://)         NS_ERROR_GENERATE_FAILURE(
+ *                               NS_ERROR_MODULE_SECURITY, -PRErrorCode) via
+ *                               net_tls_error: a certificate the checks
+ *                               reject (SEC_ERROR_UNKNOWN_ISSUER
+ *                               0x805A1FF3, SSL_ERROR_BAD_CERT_DOMAIN
+ *                               0x805A2FF4, SEC_ERROR_EXPIRED_CERTIFICATE,
+ *                               …), a handshake failure or alert
+ *                               (SSL_ERROR_PROTOCOL_VERSION_ALERT, a plain
+ *                               HTTP server: SSL_ERROR_RX_RECORD_TOO_LONG),
+ *                               and a TLS alert or record error later on.
+ *                               A reset or EOF during the TLS handshake is
+ *                               a socket error (NS_ERROR_NET_RESET,
+ *                               NS_ERROR_NET_INTERRUPT); a stalled one is
+ *                               the open timeout.
  *   NS_ERROR_ABORT              the socket-transport service stopped
  *                               (XPCOM shutdown)
  *   the owner's status          net_ws_conn_abort(status)
@@ -68,6 +87,14 @@ class nsIEventTarget;
 #else
 typedef struct nsIEventTarget nsIEventTarget;
 #endif
+#ifndef XPCOM_FWD_nsISupports
+#define XPCOM_FWD_nsISupports
+#ifdef __cplusplus
+class nsISupports;
+#else
+typedef struct nsISupports nsISupports;
+#endif
+#endif
 
 XPCOM_BEGIN_DECLS
 
@@ -79,7 +106,8 @@ typedef struct net_ws_conn_params {
                             literal; IPv6 with or without brackets. Used
                             for DNS and for the Host header. */
   uint16_t port;         /* TCP port (the caller applies 80/443) */
-  bool secure;           /* wss://: not implemented yet (TLS issue) */
+  bool secure;           /* wss://: TLS to `host` (SNI and the name the
+                            certificate must carry) */
   const char *path;      /* path and "?query"; NULL or "" = "/" */
   const char *origin;    /* Origin header value; NULL or "" = none */
   const char *protocols; /* offered subprotocols, comma-separated tokens
@@ -98,6 +126,13 @@ typedef struct net_ws_conn_params {
   uint32_t close_timeout_ms;
   uint32_t ping_interval_ms;
   uint32_t ping_timeout_ms;
+  /* wss:// only, may be NULL: the TLS handshake has ended (event order
+   * above); called on the owner's thread like the callbacks, with the same
+   * `owner`. info is an nsIWebSocketSecurityInfo object's nsISupports,
+   * borrowed for the call: AddRef it to keep it (the channel's
+   * securityInfo). A parameter rather than a member of
+   * net_ws_conn_callbacks, which callers initialise positionally. */
+  void (*on_security_info)(void *owner, nsISupports *info);
 } net_ws_conn_params;
 
 /* A received message, valid during on_message only. */
@@ -147,8 +182,8 @@ typedef struct net_ws_conn_callbacks {
  * Builds the handshake request now, so bad parameters fail here:
  * NS_ERROR_ILLEGAL_VALUE (missing host; control or non-ASCII bytes in a
  * field; path not starting with '/' or with a '#'; a subprotocol that is
- * not a token or repeats), NS_ERROR_NOT_IMPLEMENTED (secure), errors of
- * net_nss_init / net_sts_dispatch (XPCOM not running), OUT_OF_MEMORY.
+ * not a token or repeats), errors of net_nss_init / net_sts_dispatch
+ * (XPCOM not running), OUT_OF_MEMORY.
  * Any thread with an event queue (the owner's).
  */
 NET_API(nsresult)
