@@ -102,7 +102,7 @@ typedef struct ws_channel {
   bool admitted;          /* holds a network.websocket.max-connections slot */
   nsIURI *original_uri;               /* set by asyncOpen; NULL before */
   nsIURI *uri;                        /* after redirects; NULL before */
-  nsISupports *security_info;         /* wss only, after connect */
+  nsISupports *security_info;         /* wss only, once TLS ended */
   nsIInterfaceRequestor *callbacks;   /* AddRef'd or NULL */
   nsILoadGroup *load_group;           /* AddRef'd or NULL */
   nsCStringContainer protocol;        /* offered, then negotiated */
@@ -431,6 +431,14 @@ static void conn_on_stop(void *owner, nsresult status) {
   ws_deliver_stop(owner, status);
 }
 
+/* wss:// only: the TLS handshake ended (before onStart, or before onStop
+ * when it failed). securityInfo answers the nsIWebSocketSecurityInfo from
+ * now on, also after onStop. */
+static void conn_on_security_info(void *owner, nsISupports *info) {
+  ws_channel *ch = owner;
+  WS_ASSIGN_IFACE(ch->security_info, info);
+}
+
 static const net_ws_conn_callbacks ws_conn_callbacks = {
     conn_on_start, conn_on_message, conn_on_acknowledge, conn_on_server_close,
     conn_on_stop};
@@ -611,6 +619,7 @@ static nsresult ws_start_connection(ws_channel *ch, nsIURI *aURI,
       .close_timeout_ms = ch->config.close_timeout_ms,
       .ping_interval_ms = ch->config.ping_interval_ms,
       .ping_timeout_ms = ch->config.ping_timeout_ms,
+      .on_security_info = conn_on_security_info,
   };
   WS_LOG(XPCOM_LOG_DEBUG,
          ("WebSocketChannel %p: asyncOpen %s host %s port %u", (void *)ch,
