@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include <prcvar.h>
+#include <prerror.h>
 #include <prlock.h>
 #include <prthread.h>
 
@@ -51,6 +52,7 @@
 #include "nsIURI.h"
 #include "nsIWebSocketChannel.h"
 #include "nsIWebSocketListener.h"
+#include "nsIWebSocketSecurityInfo.h"
 
 #include "wschannel_bench.h"
 
@@ -71,11 +73,19 @@ static void errorf(const char *fmt, ...) {
   va_end(ap);
 }
 
-/* "what: NS_ERROR_X (0x...)" on stderr. */
+/* "what: NS_ERROR_X (0x...)" on stderr; an NSS/NSPR error (security
+ * module) with NSS's text: "what: 0x805a1ff3 (SEC_ERROR_UNKNOWN_ISSUER):
+ * Peer's Certificate issuer is not recognized." */
 static void report_rv(const char *what, nsresult rv) {
   char buf[XPCOM_ERROR_FORMAT_MAX];
   XPCOM_FormatError(rv, buf, sizeof buf);
-  errorf("%s: %s", what, buf);
+  const char *text = NS_ERROR_IS_NSS_ERROR(rv)
+                         ? PR_ErrorToString(NS_ERROR_TO_NSS_ERROR(rv), PR_LANGUAGE_I_DEFAULT)
+                         : NULL;
+  if (text && *text && strncmp(text, "Unknown code", 12) != 0)
+    errorf("%s: %s: %s", what, buf, text);
+  else
+    errorf("%s: %s", what, buf);
 }
 
 /* ======================================================================
@@ -308,10 +318,7 @@ static nsresult session_open(session *s, const char *url, const char *protocol,
   if (NS_SUCCEEDED(rv))
     goto out;
 fail:
-  if (rv == NS_ERROR_NOT_IMPLEMENTED && slen == 3)
-    errorf("%s: wss not supported yet", url);
-  else
-    report_rv(url, rv);
+  report_rv(url, rv);
   NS_IF_RELEASE(s->channel);
 out:
   NS_IF_RELEASE(uri);
@@ -500,6 +507,46 @@ static void cat_server_close(session *s, uint16_t code, const char *reason,
            (int)len, reason);
 }
 
+/* A string attribute of a certificate, or "?" (into buf). */
+static const char *cert_attr(nsIWebSocketCertInfo *cert,
+                             nsresult (*get)(nsIWebSocketCertInfo *, nsACString *),
+                             char *buf, size_t len) {
+  nsCStringContainer str;
+  snprintf(buf, len, "?");
+  if (NS_FAILED(NS_CStringContainerInit(&str)))
+    return buf;
+  const char *data;
+  if (NS_SUCCEEDED(get(cert, &str))) {
+    uint32_t n = xpcom_cstring_get(&str, &data);
+    snprintf(buf, len, "%.*s", (int)n, data);
+  }
+  NS_CStringContainerFinish(&str);
+  return buf;
+}
+
+/* After a wss:// handshake failed on the certificate: which one it was. */
+static void report_server_cert(session *s) {
+  nsISupports *info = NULL;
+  nsIWebSocketSecurityInfo *si = NULL;
+  nsIWebSocketCertInfo *cert = NULL;
+  uint32_t state = 0;
+  if (!s->channel || NS_FAILED(nsIWebSocketChannel_GetSecurityInfo(s->channel, &info)) || !info)
+    return;
+  if (NS_SUCCEEDED(xpcom_query_interface(info, &nsIWebSocketSecurityInfo_IID, (void **)&si)) &&
+      NS_SUCCEEDED(nsIWebSocketSecurityInfo_GetSecurityState(si, &state)) &&
+      state == nsIWebSocketSecurityInfo_STATE_IS_BROKEN &&
+      NS_SUCCEEDED(nsIWebSocketSecurityInfo_GetServerCert(si, &cert)) && cert) {
+    char subject[512], issuer[512], fp[128];
+    errorf("server certificate: %s, issued by %s, SHA-256 %s",
+           cert_attr(cert, cert->vtbl->GetSubject, subject, sizeof subject),
+           cert_attr(cert, cert->vtbl->GetIssuer, issuer, sizeof issuer),
+           cert_attr(cert, cert->vtbl->GetSha256Fingerprint, fp, sizeof fp));
+  }
+  NS_IF_RELEASE(cert);
+  NS_IF_RELEASE(si);
+  NS_RELEASE(info);
+}
+
 static void cat_stop(session *s, nsresult status) {
   if (NS_SUCCEEDED(status))
     return;
@@ -510,6 +557,7 @@ static void cat_stop(session *s, nsresult status) {
     return;
   }
   report_rv(s->started ? "connection failed" : "cannot connect", status);
+  report_server_cert(s);
   g_cat.failed = true;
 }
 
