@@ -265,8 +265,17 @@ START_TEST(cancel_nearest_moves_the_timeout) {
   PRIntervalTime t = xpcom_thread_next_timeout(main);
   ck_assert_uint_le(PR_IntervalToMilliseconds(t), 100);
   cancel(0);
+  /* Now the nearest is one of the 2-3 s timers, not the cancelled one
+   * (whose deadline is earlier by ~1.9 s: arming takes far less). */
+  uint64_t lo_min = UINT64_MAX;
+  for (int i = 1; i < g_p.n; i++)
+    lo_min = g_p.s[i].lo < lo_min ? g_p.s[i].lo : lo_min;
   t = xpcom_thread_next_timeout(main);
-  ck_assert_uint_ge(PR_IntervalToMilliseconds(t), 1500);
+  uint64_t t1 = now_us();
+  if (lo_min > t1)
+    ck_assert_uint_ge((uint64_t)PR_IntervalToMilliseconds(t) * 1000u + 2000u,
+                      lo_min - t1);
+  ck_assert_uint_gt(lo_min, g_p.s[0].hi + 1500000u);
   /* Now cancel the nearest repeatedly: the timeout always follows the
    * minimum (bounds from the arming windows, ±2 ms for rounding). */
   for (int round = 0; round < 3000; round++) {
@@ -278,9 +287,11 @@ START_TEST(cancel_nearest_moves_the_timeout) {
     uint64_t t0 = now_us();
     uint64_t next_us =
         (uint64_t)PR_IntervalToMilliseconds(xpcom_thread_next_timeout(main)) * 1000u;
-    uint64_t t1 = now_us();
-    ck_assert_uint_le(next_us, g_p.s[best].hi - t0 + 2000u);
-    ck_assert_uint_ge(next_us + 2000u, g_p.s[best].lo - t1);
+    t1 = now_us();
+    if (g_p.s[best].hi > t0) /* slow runs may reach the deadlines */
+      ck_assert_uint_le(next_us, g_p.s[best].hi - t0 + 2000u);
+    if (g_p.s[best].lo > t1)
+      ck_assert_uint_ge(next_us + 2000u, g_p.s[best].lo - t1);
     cancel(best);
   }
   for (int i = 1; i < g_p.n; i++)
@@ -365,10 +376,10 @@ static void never(nsITimer *timer, void *closure) {
   ck_abort_msg("a cancelled timer fired");
 }
 
-/* 100,000 timers armed in descending deadline order (every insert goes
- * to the front: worst case for a sorted list), re-armed, and cancelled in
- * random order. O(n log n) takes well under a second; a sorted list
- * needs ~10^10 steps. */
+/* 100,000 timers armed in ascending deadline order (every insert goes
+ * to the end: the worst case for a sorted list), re-armed with random
+ * deadlines, and cancelled in random order. O(n log n) takes well under a
+ * second (a few under valgrind); a sorted list needs ~10^10 steps. */
 START_TEST(hundred_thousand_arm_cancel_is_fast) {
   boot();
   enum { N = 100000 };
@@ -378,7 +389,7 @@ START_TEST(hundred_thousand_arm_cancel_is_fast) {
   g_rng = 12345;
   uint64_t start = now_us();
   for (int i = 0; i < N; i++)
-    ck_assert_uint_eq(xpcom_timer_arm(&t[i], 3600000u - (uint32_t)i, 0, never, NULL),
+    ck_assert_uint_eq(xpcom_timer_arm(&t[i], 3600000u + (uint32_t)i, 0, never, NULL),
                       NS_OK);
   for (int i = 0; i < N; i++)
     ck_assert_uint_eq(xpcom_timer_arm(&t[i], 1800000u + rnd(1000000), 0, never, NULL),
@@ -395,8 +406,8 @@ START_TEST(hundred_thousand_arm_cancel_is_fast) {
     xpcom_timer_release(&t[perm[i]]);
   uint64_t us = now_us() - start;
   fprintf(stderr, "100,000 timers: arm, re-arm, cancel in %.3f s\n", (double)us / 1e6);
-  /* Generous for sanitizer builds on a loaded machine. */
-  ck_assert_msg(us < 10u * 1000000u, "took %.3f s", (double)us / 1e6);
+  /* Generous for sanitizer and valgrind runs on a loaded machine. */
+  ck_assert_msg(us < 30u * 1000000u, "took %.3f s", (double)us / 1e6);
   free(t);
   free(perm);
   shut();
