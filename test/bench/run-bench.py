@@ -149,17 +149,22 @@ class Server:
         argv = [path]
         if cpu is not None:
             argv = ["taskset", "-c", str(cpu)] + argv
+        # stderr to a file: a pipe nobody reads could block the server.
+        self.err = tempfile.TemporaryFile()
         self.p = subprocess.Popen(argv, stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE)
+                                  stderr=self.err)
         line = self.p.stdout.readline().decode()
         if not line.startswith("PORT "):
+            self.p.wait()
+            self.err.seek(0)
             raise RuntimeError("benchserver did not start: %s" %
-                               self.p.stderr.read().decode())
+                               self.err.read().decode(errors="replace"))
         self.base = "ws://127.0.0.1:%d" % int(line.split()[1])
 
     def stop(self):
         self.p.terminate()
         self.p.wait()
+        self.err.close()
 
 
 def setup_peers(args, bdir, sdir):
