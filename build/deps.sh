@@ -9,13 +9,14 @@ ws_need() {
       "cmd:autoreconf:autoconf" "cmd:automake:automake" "cmd:libtoolize:libtool" \
       "cmd:pkg-config:pkg-config" "cmd:gcc:gcc" "cmd:g++:g++" "cmd:make:make" \
       "pc:nspr:libnspr4-dev" "pc:liburiparser:liburiparser-dev" "pc:libidn2:libidn2-dev" "pc:nss:libnss3-dev" "pc:zlib:zlib1g-dev" "pc:check:check" "pc:mozjs-102:libmozjs-102-dev" \
-      "cmd:certutil:libnss3-tools" "cmd:node:nodejs" "cmd:npm:npm" \
+      "cmd:certutil:libnss3-tools" "cmd:openssl:openssl" "file:/etc/ssl/certs/ca-certificates.crt:ca-certificates" "cmd:node:nodejs" "cmd:npm:npm" \
       "py:websockets:python3-websockets" ; do
     kind=${pair%%:*}; rest=${pair#*:}; what=${rest%%:*}; pkg=${rest#*:}
     case $kind in
       cmd) command -v "$what" >/dev/null 2>&1 || missing="$missing $pkg" ;;
       pc)  pkg-config --exists "$what" 2>/dev/null || missing="$missing $pkg" ;;
       py)  /usr/bin/python3 -c "import $what" 2>/dev/null || missing="$missing $pkg" ;;
+      file) [ -e "$what" ] || missing="$missing $pkg" ;;
     esac
   done
   [ -z "$missing" ] && return 0
