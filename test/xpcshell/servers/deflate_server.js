@@ -77,12 +77,15 @@ httpServer.on("upgrade", (req, socket, head) => {
   const wss = serverFor(url);
   const extRequest = req.headers["sec-websocket-extensions"] || null;
   let extResponse = null;
-  wss.once("headers", (headers) => {
+  // ws emits "headers" synchronously inside handleUpgrade (no verifyClient
+  // here), so this listener sees this request's response only.
+  const onHeaders = (headers) => {
     for (const h of headers) {
       const m = /^Sec-WebSocket-Extensions: (.*)$/i.exec(h);
       if (m) extResponse = m[1];
     }
-  });
+  };
+  wss.on("headers", onHeaders);
   wss.handleUpgrade(req, socket, head, (ws) => {
     ws.on("message", (data, isBinary) => {
       if (!isBinary && data.length < 16) {
@@ -102,6 +105,7 @@ httpServer.on("upgrade", (req, socket, head) => {
     });
     ws.on("error", () => {});
   });
+  wss.removeListener("headers", onHeaders);
 });
 
 httpServer.listen(port, "127.0.0.1", () => {
