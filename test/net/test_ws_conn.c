@@ -780,9 +780,6 @@ START_TEST(bad_parameters_fail_at_open) {
   p.origin = "http://x\r\nInjected: 1";
   ck_assert_uint_eq(open_rec(&r, &p), NS_ERROR_ILLEGAL_VALUE);
   p = params(g_echo.port, "/");
-  p.secure = true;
-  ck_assert_uint_eq(open_rec(&r, &p), NS_ERROR_NOT_IMPLEMENTED);
-  p = params(g_echo.port, "/");
   p.host = "";
   ck_assert_uint_eq(open_rec(&r, &p), NS_ERROR_ILLEGAL_VALUE);
   ck_assert_ptr_null(r.c);
