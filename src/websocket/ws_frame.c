@@ -230,3 +230,11 @@ out:
   *consumed = i;
   return rv;
 }
+
+int ws_frame_decode_external(struct ws_frame_decoder *d, const uint8_t *data, size_t len,
+                             struct ws_frame_chunk *chunk) {
+  if (d->state != WS_FRAME_STATE_PAYLOAD || len == 0 || len > d->remaining)
+    return WS_ERR_INVALID_ARGUMENT;
+  size_t i = 0;
+  return ws_frame_emit(d, data, len, &i, false, chunk);
+}

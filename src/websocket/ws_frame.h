@@ -159,6 +159,16 @@ WS_API void ws_frame_decoder_set_rsv(struct ws_frame_decoder *d, unsigned rsv_al
 WS_API int ws_frame_decode(struct ws_frame_decoder *d, const uint8_t *in, size_t len,
                            size_t *consumed, struct ws_frame_chunk *chunk);
 
+/* Payload bytes the caller received outside the decoder: in the middle of
+ * a frame's payload (state PAYLOAD), it read the next `len` bytes of it
+ * (1 <= len <= remaining) straight into memory of its own at `data` — for
+ * a large frame, straight from the socket into the message buffer. Fills
+ * *chunk as ws_frame_decode would have for the same bytes (never `first`)
+ * and returns 1; WS_ERR_INVALID_ARGUMENT (nothing changed) when the
+ * decoder is not in a payload or len is 0 or more than remains. */
+WS_API int ws_frame_decode_external(struct ws_frame_decoder *d, const uint8_t *data, size_t len,
+                                    struct ws_frame_chunk *chunk);
+
 WS_END_DECLS
 
 #endif

@@ -18,6 +18,10 @@
 /* Buffers at most this big are kept when they empty, so an idle connection
  * holds little and a busy one does not malloc per message. */
 #define WS_KEEP_BUFFER 4096
+/* A final frame up to this size gets its buffer in one allocation. */
+#define WS_PREALLOC_MAX (4u << 20)
+/* Direct receive grows a buffer by at least this much at a time. */
+#define WS_DIRECT_STEP (256u << 10)
 #define WS_RAND_POOL 64
 #define WS_CLOSE_FRAME_MAX (2 + 4 + WS_CONTROL_MAX)
 
@@ -594,9 +598,12 @@ static int ws_on_frame_header(struct ws_session *s) {
   return 0;
 }
 
-/* Grows msg_buf for `add` more bytes: doubling, but never past what the
- * current frame will still bring, so capacity stays <= 2x what arrived. */
-static int ws_msg_grow(struct ws_session *s, size_t add) {
+/* Grows msg_buf for `add` more bytes, `frame_rest` more of the current
+ * frame following them: doubling, but never past what the current frame
+ * will still bring, so capacity stays <= 2x what arrived. A final frame
+ * of at most WS_PREALLOC_MAX gets its whole size at once (one allocation,
+ * no copying by realloc; pages are only touched as bytes arrive). */
+static int ws_msg_grow(struct ws_session *s, size_t add, uint64_t frame_rest) {
   size_t need = (size_t)s->msg_len + add;
   if (need <= s->msg_cap)
     return 0;
@@ -607,7 +614,9 @@ static int ws_msg_grow(struct ws_session *s, size_t add) {
    * Before it, more fragments follow, so keep doubling (capacity stays
    * under twice what arrived) — capping at each fragment's end would
    * reallocate once per fragment, quadratic for many small fragments. */
-  uint64_t limit = s->dec.hdr.fin ? (uint64_t)need + s->dec.remaining : s->max_message;
+  uint64_t limit = s->dec.hdr.fin ? (uint64_t)need + frame_rest : s->max_message;
+  if (s->dec.hdr.fin && limit <= WS_PREALLOC_MAX)
+    cap = (size_t)limit;
   if (cap > limit)
     cap = (size_t)limit;
   if (cap < need)
@@ -637,10 +646,14 @@ static int ws_message_bytes(struct ws_session *s, const uint8_t *data, size_t le
     return 0;
   }
   if (len) {
-    int rv = ws_msg_grow(s, len);
-    if (rv < 0)
-      return rv;
-    memcpy(s->msg_buf + s->msg_len, data, len);
+    /* Already in place when the caller read them straight into msg_buf
+     * (ws_session_recv_direct). */
+    if (!s->msg_buf || data != s->msg_buf + s->msg_len) {
+      int rv = ws_msg_grow(s, len, s->dec.remaining);
+      if (rv < 0)
+        return rv;
+      memcpy(s->msg_buf + s->msg_len, data, len);
+    }
     s->msg_len += len;
   }
   if (complete) {
@@ -778,6 +791,62 @@ static int ws_on_chunk(struct ws_session *s, const struct ws_frame_chunk *ch) {
     return ws_inflate_bytes(s, ch->data, ch->len, complete);
   bool direct = ch->first && complete && s->frame_op != WS_OP_CONTINUATION;
   return ws_message_bytes(s, ch->data, ch->len, direct, complete);
+}
+
+/* ---- direct receive ------------------------------------------------------ */
+
+/* True while the next bytes on the wire are payload of an uncompressed
+ * data frame: they may go straight into msg_buf. */
+static bool ws_direct_possible(const struct ws_session *s) {
+  return !s->in_callback && (s->state == WS_SESSION_OPEN || s->state == WS_SESSION_CLOSE_SENT) &&
+         s->dec.state == WS_FRAME_STATE_PAYLOAD && !s->dec.hdr.masked && s->msg_open &&
+         !ws_opcode_is_control(s->frame_op) && !s->msg_compressed;
+}
+
+uint8_t *ws_session_direct_buffer(struct ws_session *s, size_t min, size_t *len) {
+  *len = 0;
+  if (!ws_direct_possible(s) || s->dec.remaining < (min ? min : 1))
+    return NULL;
+  uint64_t rem = s->dec.remaining;
+  /* A final frame within WS_PREALLOC_MAX: its whole rest at once. Else
+   * what is free, or at least as much again as arrived (>= one step), so
+   * memory still follows what arrives, never a header's claim. */
+  uint64_t want = rem;
+  if (!s->dec.hdr.fin || (uint64_t)s->msg_len + rem > WS_PREALLOC_MAX) {
+    uint64_t step = s->msg_len > WS_DIRECT_STEP ? s->msg_len : WS_DIRECT_STEP;
+    uint64_t room = s->msg_cap - (size_t)s->msg_len;
+    if (room > step)
+      step = room;
+    if (want > step)
+      want = step;
+  }
+  if (want > SIZE_MAX - (size_t)s->msg_len)
+    return NULL;
+  if (ws_msg_grow(s, (size_t)want, rem - want) < 0)
+    return NULL; /* ws_session_recv will meet the same shortage and fail */
+  size_t room = s->msg_cap - (size_t)s->msg_len;
+  *len = room < rem ? room : (size_t)rem;
+  return s->msg_buf + s->msg_len;
+}
+
+int ws_session_recv_direct(struct ws_session *s, size_t n) {
+  if (s->in_callback)
+    return WS_ERR_INVALID_STATE;
+  if (s->state == WS_SESSION_FAILED)
+    return s->error;
+  if (!ws_direct_possible(s) || n > s->msg_cap - (size_t)s->msg_len)
+    return WS_ERR_INVALID_ARGUMENT;
+  struct ws_frame_chunk ch;
+  int rv = ws_frame_decode_external(&s->dec, s->msg_buf + s->msg_len, n, &ch);
+  if (rv < 0)
+    return rv; /* n was 0 or beyond the frame: nothing changed */
+  s->traffic = true;
+  s->in_callback = true;
+  rv = ws_message_bytes(s, ch.data, ch.len, false, ch.last && s->frame_fin);
+  if (rv < 0)
+    rv = ws_fail(s, rv);
+  s->in_callback = false;
+  return rv < 0 ? rv : 0;
 }
 
 int ws_session_recv(struct ws_session *s, const uint8_t *in, size_t len) {

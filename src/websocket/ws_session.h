@@ -21,7 +21,10 @@
  *  - Whole messages are delivered to on_message. A message that arrives as
  *    one frame within one recv call is delivered straight from the input
  *    buffer (zero copy); fragmented or split messages are assembled in a
- *    buffer that grows with what arrived (never by what a header claims).
+ *    buffer that grows with what arrived (never by what a header claims,
+ *    except that a final frame of up to 4 MiB is given its size at once).
+ *    The caller may read a large frame's payload straight into that buffer
+ *    (ws_session_direct_buffer / ws_session_recv_direct).
  *  - Text is validated as bytes arrive and fails at the first invalid byte
  *    (1007), even mid-frame. Close reasons likewise.
  *  - A message longer than max_message_size fails with 1009 as soon as a
@@ -172,6 +175,29 @@ WS_API int ws_session_enable_pmd(struct ws_session *s, const struct ws_pmd_param
  * WS_ERR_NOMEM means a buffer could not grow: the session has failed
  * (close 1011 queued). WS_ERR_INVALID_STATE if called from a callback. */
 WS_API int ws_session_recv(struct ws_session *s, const uint8_t *in, size_t len);
+
+/* Direct receive, for large frames without the copy out of the caller's
+ * read buffer. While the next bytes on the wire are at least `min` (>= 1)
+ * payload bytes of an uncompressed data frame, returns where the caller
+ * may read up to *len of them (the message's assembly buffer, grown for
+ * them: a final frame of up to 4 MiB at once, else by at least as much as
+ * arrived, so memory still follows what arrives). The caller reads at
+ * most *len bytes there and reports how many with ws_session_recv_direct
+ * before any other call on the session. Returns NULL (and *len = 0) when
+ * the next bytes must go through ws_session_recv: between frames, inside
+ * a header or a control frame, a compressed message, a buffer that cannot
+ * grow, or from a callback. */
+WS_API uint8_t *ws_session_direct_buffer(struct ws_session *s, size_t min, size_t *len);
+
+/* The caller read n (1 <= n <= the *len just returned) payload bytes into
+ * the buffer from ws_session_direct_buffer: processes them exactly as
+ * ws_session_recv would (UTF-8 validation, delivery when the message
+ * completes, which may hand the buffer over through
+ * ws_session_take_message_buffer). Returns 0, the negative error that
+ * failed the connection, WS_ERR_INVALID_ARGUMENT (n out of range or no
+ * direct receive under way: nothing done) or WS_ERR_INVALID_STATE from a
+ * callback. */
+WS_API int ws_session_recv_direct(struct ws_session *s, size_t n);
 
 /* Queue one text / binary message (copied, masked; returns at once).
  * Returns 0; WS_ERR_INVALID_STATE unless OPEN; WS_ERR_INVALID_ARGUMENT for
