@@ -64,6 +64,14 @@ XPCOM_LOG_MODULE(g_log, "nsWebSocket");
 #define EV_COPY_MAX 4096u        /* smaller messages are copied into the block */
 #define EV_INLINE_MAX 65536u     /* larger copies get their own allocation */
 #define WRITEV_CHUNK (1u << 30)  /* PRIOVec lengths are ints */
+/* A frame with at least this much payload still to come is read straight
+ * into its message buffer (no copy out of the shared read buffer). */
+#define DIRECT_MIN (64u * 1024u)
+/* After such a read, the next read (at a frame boundary) is this small:
+ * if another large frame follows, only this much of it is copied. */
+#define BOUNDARY_READ (16u * 1024u)
+/* Default for net_ws_conn_params.max_undelivered. */
+#define MAX_UNDELIVERED_DEFAULT (1u << 20)
 
 static const char g_ping_payload[] = "PING";
 
@@ -129,6 +137,7 @@ struct net_ws_conn {
   uint16_t port;
   bool secure;   /* wss:// */
   uint64_t max_message;
+  uint64_t max_undelivered;
   uint32_t open_timeout_ms, close_timeout_ms, ping_interval_ms, ping_timeout_ms;
   nsIEventTarget *owner_target; /* owned reference */
   net_ws_conn_callbacks cb;
@@ -137,6 +146,11 @@ struct net_ws_conn {
 
   /* ---- shared ---- */
   atomic_uint_least64_t buffered;
+  /* Receive backpressure: bytes of message events handed to the owner
+   * and not yet delivered (the owner subtracts), and the socket thread's
+   * request to be resumed once that falls under max_undelivered. */
+  atomic_uint_least64_t undelivered;
+  atomic_bool resume_wanted;
   _Atomic(cmd *) cmds;          /* owner pushes, socket thread takes */
   _Atomic(ev_block *) events;   /* socket thread pushes, owner takes */
 
@@ -169,7 +183,10 @@ struct net_ws_conn {
   uint32_t linger_bytes;
   int ws_err;                 /* the session's failure */
   ev_block *cur_first, *cur_last; /* events not yet handed over */
+  uint64_t ev_bytes;          /* message bytes in them (see `undelivered`) */
   bool ev_oom;                /* an event could not be recorded */
+  bool rx_paused;             /* not reading: the owner is behind */
+  bool small_read;            /* the last read was direct (see BOUNDARY_READ) */
 };
 
 static atomic_uint g_live_conns;
@@ -350,6 +367,10 @@ static ev_rec *ev_add(net_ws_conn *c, uint8_t type, size_t inline_len) {
 
 static void deliver_run(void *arg);
 
+/* What a message counts against max_undelivered: its bytes and its record
+ * (so a flood of empty messages counts too). */
+static uint64_t msg_cost(uint64_t len) { return len + sizeof(ev_rec); }
+
 /* Hands the events recorded so far to the owner: one CAS; posts the
  * owner's event only when its list was empty. */
 static void ev_flush(net_ws_conn *c) {
@@ -357,6 +378,10 @@ static void ev_flush(net_ws_conn *c) {
   if (!last)
     return;
   c->cur_first = c->cur_last = NULL;
+  if (c->ev_bytes) { /* before the push: the owner subtracts after it */
+    atomic_fetch_add(&c->undelivered, c->ev_bytes);
+    c->ev_bytes = 0;
+  }
   ev_block *old = atomic_load_explicit(&c->events, memory_order_relaxed);
   do {
     first->next = old;
@@ -483,6 +508,25 @@ static void deliver_rec(net_ws_conn *c, ev_rec *r) {
   }
 }
 
+static void conn_resume(void *arg);
+
+/* Owner thread: `bytes` of messages were delivered (and their buffers
+ * freed). If the socket thread stopped reading for them and the backlog is
+ * now under the limit, it is told to read again — once: whoever takes
+ * resume_wanted sends the event. The socket thread sets the flag before
+ * it re-reads the counter, and we lower the counter before we read the
+ * flag (both sequentially consistent), so one of us always sees the
+ * other. */
+static void rx_delivered(net_ws_conn *c, uint64_t bytes) {
+  uint64_t left = atomic_fetch_sub(&c->undelivered, bytes) - bytes;
+  if (left >= c->max_undelivered || !atomic_load(&c->resume_wanted) ||
+      !atomic_exchange(&c->resume_wanted, false))
+    return;
+  conn_addref(c);
+  if (NS_FAILED(net_sts_dispatch(conn_resume, c, conn_release_cb)))
+    conn_release(c); /* the socket thread is gone: nothing to resume */
+}
+
 /* On the owner's thread: delivers everything queued so far, in order. */
 static void deliver_run(void *arg) {
   net_ws_conn *c = arg;
@@ -494,13 +538,18 @@ static void deliver_run(void *arg) {
     list = stack;
     stack = next;
   }
+  uint64_t delivered = 0;
   for (ev_block *b = list; b; b = b->next)
     for (uint32_t off = 0; off < b->used;) {
       ev_rec *r = (ev_rec *)(void *)((char *)b->data + off);
+      if (r->type == EV_MESSAGE)
+        delivered += msg_cost(r->value);
       deliver_rec(c, r);
       off += r->size;
     }
   free_blocks(list);
+  if (delivered)
+    rx_delivered(c, delivered);
   conn_release(c);
 }
 
@@ -546,6 +595,7 @@ static void sess_on_message(void *ud, enum ws_message_type type, const uint8_t *
   }
   r->binary = type == WS_MESSAGE_BINARY;
   r->value = len;
+  c->ev_bytes += msg_cost(len);
 }
 
 static void sess_on_ping(void *ud, const uint8_t *data, size_t len) {
@@ -1033,7 +1083,8 @@ static void conn_io(net_ws_conn *c) {
       arm_timer(c, TK_CLOSE, c->close_timeout_ms);
     }
   }
-  set_poll(c, (PRInt16)(PR_POLL_READ | (ws_session_want_write(c->session) ? PR_POLL_WRITE : 0)));
+  set_poll(c, (PRInt16)((c->rx_paused ? 0 : PR_POLL_READ) |
+                        (ws_session_want_write(c->session) ? PR_POLL_WRITE : 0)));
 }
 
 static void note_rx(net_ws_conn *c) {
@@ -1061,14 +1112,49 @@ static void input_ended(net_ws_conn *c, bool eof, PRErrorCode err) {
   }
 }
 
-static void read_open(net_ws_conn *c) {
+/* Socket thread: true when the owner is max_undelivered or more behind;
+ * then reading stops (TCP flow control holds the server back) until
+ * conn_resume. The events so far are handed over first, so the owner can
+ * catch up. */
+static bool rx_must_pause(net_ws_conn *c) {
+  if (c->rx_paused)
+    return true;
+  if (c->ev_bytes + atomic_load(&c->undelivered) < c->max_undelivered)
+    return false;
+  ev_flush(c);
+  atomic_store(&c->resume_wanted, true);
+  /* The owner may have caught up before it could see the flag. */
+  if (atomic_load(&c->undelivered) < c->max_undelivered &&
+      atomic_exchange(&c->resume_wanted, false))
+    return false;
+  c->rx_paused = true;
+  LOG_VERBOSE(("[%p] reading paused: the owner is %llu bytes behind", (void *)c,
+               (unsigned long long)atomic_load(&c->undelivered)));
+  return true;
+}
+
+/* `force`: the socket reported an error or hangup, which must be read
+ * (and is never a flood) even while paused. */
+static void read_open(net_ws_conn *c, bool force) {
   size_t size;
-  uint8_t *buf = net_sts_scratch(&size);
+  uint8_t *scratch = net_sts_scratch(&size);
   size_t tls_read = 0;
   for (int i = 0; c->state == S_OPEN; i++) {
     if (i >= READS_PER_WAKEUP && (!c->tls || tls_read >= TLS_READ_BUDGET))
       break;
-    PRInt32 n = PR_Recv(c->h.fd, buf, (PRInt32)size, 0, PR_INTERVAL_NO_WAIT);
+    if (rx_must_pause(c) && !force)
+      break;
+    bool want = ws_session_want_read(c->session);
+    size_t ask = 0;
+    uint8_t *buf = want ? ws_session_direct_buffer(c->session, DIRECT_MIN, &ask) : NULL;
+    bool direct = buf != NULL;
+    if (!direct) {
+      buf = scratch;
+      ask = c->small_read ? BOUNDARY_READ : size;
+    }
+    if (ask > INT32_MAX)
+      ask = INT32_MAX;
+    PRInt32 n = PR_Recv(c->h.fd, buf, (PRInt32)ask, 0, PR_INTERVAL_NO_WAIT);
     if (n < 0) {
       PRErrorCode err = PR_GetError();
       if (err != PR_WOULD_BLOCK_ERROR)
@@ -1081,20 +1167,36 @@ static void read_open(net_ws_conn *c) {
       break;
     }
     note_rx(c);
-    LOG_VERBOSE(("[%p] read %d bytes", (void *)c, (int)n));
-    if (ws_session_want_read(c->session)) {
-      if (ws_session_recv(c->session, buf, (size_t)n) < 0) {
-        if (!c->status)
-          c->status = session_error(c->ws_err ? c->ws_err : ws_session_error(c->session));
-        break;
-      }
+    LOG_VERBOSE(("[%p] read %d bytes%s", (void *)c, (int)n, direct ? " (direct)" : ""));
+    c->small_read = direct;
+    int rc = direct ? ws_session_recv_direct(c->session, (size_t)n)
+             : want ? ws_session_recv(c->session, buf, (size_t)n)
+                    : 0;
+    if (rc < 0) {
+      if (!c->status)
+        c->status = session_error(c->ws_err ? c->ws_err : ws_session_error(c->session));
+      break;
     }
     if (c->tls)
       tls_read += (size_t)n; /* one record at a time: read on */
-    else if ((size_t)n < size)
+    else if ((size_t)n < ask)
       break;
   }
   conn_io(c);
+}
+
+/* Socket thread: the owner caught up (rx_delivered). */
+static void conn_resume(void *arg) {
+  net_ws_conn *c = arg;
+  enter(c);
+  if (c->rx_paused) {
+    c->rx_paused = false;
+    LOG_VERBOSE(("[%p] reading resumed", (void *)c));
+    if (c->state == S_OPEN)
+      read_open(c, false); /* what waits in the socket, then the poll flags */
+  }
+  leave(c);
+  conn_release(c); /* the event's reference */
 }
 
 static void read_handshake(net_ws_conn *c) {
@@ -1170,8 +1272,10 @@ static void on_ready(net_sts_handler *h, PRInt16 out) {
       read_handshake(c);
     break;
   case S_OPEN:
-    if (out & (PR_POLL_READ | PR_POLL_ERR | PR_POLL_HUP | PR_POLL_NVAL))
-      read_open(c);
+    if (out & (PR_POLL_ERR | PR_POLL_HUP | PR_POLL_NVAL))
+      read_open(c, true);
+    else if (out & PR_POLL_READ)
+      read_open(c, false);
     else
       conn_io(c);
     break;
@@ -1194,6 +1298,12 @@ static void on_detach(net_sts_handler *h, nsresult why) {
 static void ping_fired(net_ws_conn *c) {
   if (c->state != S_OPEN || !c->session || ws_session_state(c->session) != WS_SESSION_OPEN)
     return;
+  if (c->rx_paused) {
+    /* Not reading, by our choice: the server may well have answered. */
+    c->ping_outstanding = false;
+    (void)xpcom_timer_arm(&c->ping_timer, c->ping_interval_ms, 0, timer_fired, c);
+    return;
+  }
   if (c->ping_outstanding) {
     LOG_DEBUG(("[%p] no answer to the keepalive ping", (void *)c));
     conn_fail_now(c, NS_ERROR_NET_TIMEOUT, WS_CLOSE_GOING_AWAY);
@@ -1548,6 +1658,9 @@ net_ws_conn_open(const net_ws_conn_params *p, nsIEventTarget *owner_target,
   c->port = p->port;
   c->secure = p->secure;
   c->max_message = p->max_message_size ? p->max_message_size : WS_SESSION_DEFAULT_MAX_MESSAGE;
+  c->max_undelivered = p->max_undelivered ? p->max_undelivered : MAX_UNDELIVERED_DEFAULT;
+  atomic_init(&c->undelivered, 0);
+  atomic_init(&c->resume_wanted, false);
   c->open_timeout_ms = p->open_timeout_ms;
   c->close_timeout_ms = p->close_timeout_ms;
   c->ping_interval_ms = p->ping_interval_ms;

@@ -20,7 +20,10 @@
  *   stop.
  * Output is written with PR_Writev straight from the session's queue, so
  * many queued messages leave in one system call; input is read 256 KiB at
- * a time into a buffer the socket thread shares between connections.
+ * a time into a buffer the socket thread shares between connections, except
+ * the payload of a large frame (64 KiB or more still to come), which is
+ * read straight into its message's buffer. Reading pauses while the owner
+ * is max_undelivered bytes behind (see net_ws_conn_params).
  *
  * Events reach the owner in order, batched: the socket thread appends them
  * to a list and posts one event to the owner's target only when the list
@@ -117,6 +120,13 @@ typedef struct net_ws_conn_params {
                              offers permessage-deflate, which is then used
                              when the server accepts it (RFC 7692). */
   uint64_t max_message_size; /* 0 = 2147483647 (Gecko's default) */
+  /* Receive backpressure: while this many bytes of received messages (each
+   * counted with ~32 bytes of overhead) wait for the owner's thread to
+   * deliver them, the socket thread stops reading, so TCP flow control
+   * holds the server back and a slow listener never makes memory grow
+   * without bound; it reads on once the owner is below it again. A message
+   * larger than the limit still arrives whole (one at a time). 0 = 1 MiB. */
+  uint64_t max_undelivered;
   /* Timeouts in milliseconds, read from prefs by the caller at asyncOpen.
    * 0 disables a timer. ping_interval: send a ping (payload "PING") after
    * that much time without inbound data; ping_timeout: how long to wait
