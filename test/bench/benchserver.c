@@ -294,7 +294,9 @@ static int setup_blast(conn *c, int kind, uint64_t count, uint64_t size) {
   /* kind: 0 binary, 1 text, 2 text with an invalid last message, 3 raw */
   if (kind == 3) {
     uint64_t total = count * size;
-    c->pattern_len = PATTERN_TARGET;
+    /* Sends as large as the framed blast's (one whole frame when frames
+     * are bigger than the target), so raw TCP is measured alike. */
+    c->pattern_len = size > PATTERN_TARGET ? (size_t)size : PATTERN_TARGET;
     c->pattern = malloc(c->pattern_len);
     if (!c->pattern)
       return -1;
