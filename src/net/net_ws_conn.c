@@ -31,6 +31,7 @@
 #include <time.h>
 
 #include "net_admission.h"
+#include "net_bufpool.h"
 #include "net_dns.h"
 #include "net_nss.h"
 #include "net_secinfo.h"
@@ -291,7 +292,7 @@ static void free_blocks(ev_block *b) {
       if (r->type == EV_SECINFO)
         net_tls_info_free((net_tls_info *)(void *)r->ptr);
       else
-        free(r->ptr);
+        net_bufpool_put(r->ptr);
       off += r->size;
     }
     free(b);
@@ -472,7 +473,7 @@ static void deliver_rec(net_ws_conn *c, ev_rec *r) {
                           (size_t)r->value, r};
       c->cb.on_message(c->owner, &m);
     }
-    free(r->ptr);
+    net_bufpool_put(r->ptr); /* its pages serve the next large message */
     r->ptr = NULL;
     break;
   case EV_ACK:
@@ -572,7 +573,7 @@ static void sess_on_message(void *ud, enum ws_message_type type, const uint8_t *
   if (own) {
     r = ev_add(c, EV_MESSAGE, 0);
     if (!r) {
-      free(own);
+      net_bufpool_put(own);
       return;
     }
     r->ptr = own;
@@ -596,6 +597,11 @@ static void sess_on_message(void *ud, enum ws_message_type type, const uint8_t *
   r->binary = type == WS_MESSAGE_BINARY;
   r->value = len;
   c->ev_bytes += msg_cost(len);
+  /* Over the limit, the next message must not take a whole buffer from
+   * the bytes left in this read: reading stops after it (rx_must_pause). */
+  if (c->ev_bytes + atomic_load_explicit(&c->undelivered, memory_order_relaxed) >=
+      c->max_undelivered)
+    ws_session_set_prealloc(c->session, false);
 }
 
 static void sess_on_ping(void *ud, const uint8_t *data, size_t len) {
@@ -962,7 +968,10 @@ static void become_open(net_ws_conn *c, const uint8_t *rest, size_t rest_len) {
       .on_acknowledge = sess_on_ack,
   };
   struct ws_session_options opt = {c->max_message, 0};
-  int rc = ws_session_new(&c->session, &scb, &opt, NULL, c);
+  /* Large buffers from the pool: message buffers come back to it after
+   * delivery, so their pages stay mapped. */
+  int rc = ws_session_new(&c->session, &scb, &opt, net_bufpool_mem(), c);
+  (void)net_sts_at_stop(net_bufpool_drain, NET_STS_STOP_LAST); /* once per service */
   if (rc < 0) {
     conn_finish(c, rc == WS_ERR_NOMEM ? NS_ERROR_OUT_OF_MEMORY : NS_ERROR_FAILURE);
     return;
@@ -1125,8 +1134,10 @@ static bool rx_must_pause(net_ws_conn *c) {
   atomic_store(&c->resume_wanted, true);
   /* The owner may have caught up before it could see the flag. */
   if (atomic_load(&c->undelivered) < c->max_undelivered &&
-      atomic_exchange(&c->resume_wanted, false))
+      atomic_exchange(&c->resume_wanted, false)) {
+    ws_session_set_prealloc(c->session, true);
     return false;
+  }
   c->rx_paused = true;
   LOG_VERBOSE(("[%p] reading paused: the owner is %llu bytes behind", (void *)c,
                (unsigned long long)atomic_load(&c->undelivered)));
@@ -1191,6 +1202,8 @@ static void conn_resume(void *arg) {
   enter(c);
   if (c->rx_paused) {
     c->rx_paused = false;
+    if (c->session)
+      ws_session_set_prealloc(c->session, true);
     LOG_VERBOSE(("[%p] reading resumed", (void *)c));
     if (c->state == S_OPEN)
       read_open(c, false); /* what waits in the socket, then the poll flags */

@@ -60,6 +60,7 @@ struct ws_session {
   uint8_t *msg_buf;  /* assembly buffer for fragmented / split messages */
   size_t msg_cap;
   bool delivering_buf; /* on_message is running on msg_buf */
+  bool no_prealloc;    /* ws_session_set_prealloc(false) */
   uint8_t ctl_in[WS_CONTROL_MAX];
   size_t ctl_in_len;
   struct ws_utf8 reason_utf8;
@@ -554,6 +555,8 @@ static void ws_deliver(struct ws_session *s, const uint8_t *data, size_t len) {
   s->delivering_buf = false;
 }
 
+void ws_session_set_prealloc(struct ws_session *s, bool on) { s->no_prealloc = !on; }
+
 uint8_t *ws_session_take_message_buffer(struct ws_session *s, size_t *capacity) {
   if (!s->delivering_buf)
     return NULL;
@@ -615,7 +618,7 @@ static int ws_msg_grow(struct ws_session *s, size_t add, uint64_t frame_rest) {
    * under twice what arrived) — capping at each fragment's end would
    * reallocate once per fragment, quadratic for many small fragments. */
   uint64_t limit = s->dec.hdr.fin ? (uint64_t)need + frame_rest : s->max_message;
-  if (s->dec.hdr.fin && limit <= WS_PREALLOC_MAX)
+  if (s->dec.hdr.fin && limit <= WS_PREALLOC_MAX && !s->no_prealloc)
     cap = (size_t)limit;
   if (cap > limit)
     cap = (size_t)limit;

@@ -199,6 +199,13 @@ WS_API uint8_t *ws_session_direct_buffer(struct ws_session *s, size_t min, size_
  * callback. */
 WS_API int ws_session_recv_direct(struct ws_session *s, size_t n);
 
+/* Whether a final frame's buffer may be sized from its header at once
+ * (on by default, up to 4 MiB). Off, buffers grow only with what arrived:
+ * a caller that has stopped reading (backpressure) turns it off so that
+ * a message beginning in its last read does not take a whole buffer
+ * before the previous one is given back. Any time, also from callbacks. */
+WS_API void ws_session_set_prealloc(struct ws_session *s, bool on);
+
 /* Queue one text / binary message (copied, masked; returns at once).
  * Returns 0; WS_ERR_INVALID_STATE unless OPEN; WS_ERR_INVALID_ARGUMENT for
  * text that is not valid UTF-8; WS_ERR_CALLBACK_FAILURE (rand);
