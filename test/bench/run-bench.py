@@ -494,6 +494,32 @@ def main():
                         res["rss_base_kib"] / 1024.0, n // 10,
                         res["rss_kib"] / 1024.0, n, res["open_seconds"]))
 
+        # The floor under echo for any client that keeps Gecko's threading
+        # model: the listener's thread and the socket thread hand each
+        # message over twice per round trip (test/bench/hopbench).
+        hop = None
+        if any(w[0] == "echo32" for w in wls):
+            exe = os.path.join(bdir, "test/bench/hopbench")
+            argv = [exe, "2000" if quick else "20000"]
+            if can_pin:
+                argv = ["taskset", "-c", "0"] + argv
+            p50s = []
+            for _ in range(args.runs):
+                res, _rss, err = run_one(argv, {})
+                if res is None:
+                    say("hopbench failed: %s" % err)
+                    break
+                p50s.append(res["rt_p50_us"])
+            raw = med.get(("echo32", "raw TCP"), {}).get("p50")
+            if p50s and raw:
+                hop = statistics.median(p50s)
+                say("")
+                say("Thread hand-off floor (test/bench/hopbench, one CPU): two "
+                    "hops between threads (eventfd, poll, read) take %.1f us "
+                    "p50; raw ping-pong + two hops = %.1f us = %.2fx raw, "
+                    "before any work of the channel." % (
+                        hop, raw + hop, (raw + hop) / raw))
+
         cg = {}
         if not args.no_callgrind:
             say("")
@@ -556,7 +582,7 @@ def main():
                "sanflags": args.sanflags, "skips": skips,
                "medians": {"%s|%s" % k: v for k, v in med.items()},
                "runs": {"%s|%s" % k: v for k, v in results.items()},
-               "memory_1mib": mem, "idle": idle,
+               "memory_1mib": mem, "idle": idle, "hop_rt_p50_us": hop,
                "callgrind": {"%s|%s" % k: v for k, v in cg.items()},
                "failures": failures}
         with open(os.path.join(bdir, "bench-results.json"), "w") as f:
