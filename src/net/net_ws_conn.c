@@ -1145,7 +1145,9 @@ static bool rx_must_pause(net_ws_conn *c) {
 }
 
 /* `force`: the socket reported an error or hangup, which must be read
- * (and is never a flood) even while paused. */
+ * (and is never a flood) even while paused. (With nothing to write either,
+ * a paused socket is not polled at all: an error or hangup is then seen
+ * when reading resumes, in the same order, only later.) */
 static void read_open(net_ws_conn *c, bool force) {
   size_t size;
   uint8_t *scratch = net_sts_scratch(&size);
@@ -1355,6 +1357,13 @@ static void timer_fired(nsITimer *t, void *closure) {
       break;
     case TK_CLOSE: {
       enum ws_session_state st = c->session ? ws_session_state(c->session) : WS_SESSION_OPEN;
+      if (c->rx_paused && st == WS_SESSION_CLOSE_SENT) {
+        /* The server's close may be waiting behind data we chose not to
+         * read yet: the owner is the slow one, so the wait starts over. */
+        LOG_DEBUG(("[%p] close timeout while reading is paused: waiting on", (void *)c));
+        arm_timer(c, TK_CLOSE, c->close_timeout_ms);
+        break;
+      }
       LOG_DEBUG(("[%p] close timeout", (void *)c));
       if (st == WS_SESSION_CLOSED)
         conn_finish(c, NS_OK); /* only our last bytes were still pending */

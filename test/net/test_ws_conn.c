@@ -1364,8 +1364,7 @@ static void close_when_stalled(rec *r) {
 /* Our close while reading is paused: the server answers at once, but its
  * close comes after the messages it sent before; the close timeout must
  * not take the time we chose not to read for the server's silence (as the
- * keepalive does not). Fails today (NS_ERROR_NET_TIMEOUT: the close timer
- * fires while paused), so it runs only with WSCONN_KNOWN_BUGS=1. */
+ * keepalive does not): the timer starts over when it fires while paused. */
 START_TEST(client_close_while_paused) {
   server s;
   blast_server_start(&s);
@@ -1433,8 +1432,7 @@ static Suite *conn_suite(void) {
   tcase_add_test(bp, keepalive_and_server_close_while_paused);
   tcase_add_test(bp, abort_while_paused);
   tcase_add_test(bp, release_while_paused);
-  if (getenv("WSCONN_KNOWN_BUGS"))
-    tcase_add_test(bp, client_close_while_paused);
+  tcase_add_test(bp, client_close_while_paused);
   suite_add_tcase(s, bp);
   return s;
 }
