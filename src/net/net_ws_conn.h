@@ -121,7 +121,7 @@ typedef struct net_ws_conn_params {
                              when the server accepts it (RFC 7692). */
   uint64_t max_message_size; /* 0 = 2147483647 (Gecko's default) */
   /* Receive backpressure: while this many bytes of received messages (each
-   * counted with ~32 bytes of overhead) wait for the owner's thread to
+   * counted with its record, 24 bytes more) wait for the owner's thread to
    * deliver them, the socket thread stops reading, so TCP flow control
    * holds the server back and a slow listener never makes memory grow
    * without bound; it reads on once the owner is below it again. A message
