@@ -658,8 +658,8 @@ static void sts_main(void *arg) {
   g_epfd = epoll_create1(EPOLL_CLOEXEC);
   bool ok = g_scratch && g_events && g_epfd >= 0;
   if (ok) {
-    /* The queue's pollable event: a pipe under an NSPR layer that passes
-     * poll through, so its OS descriptor's readability is the answer. */
+    /* The queue's pollable descriptor: an eventfd in NSPR's I/O layer
+     * (xpcom_thread.c), so its OS descriptor's readability is the answer. */
     int pe = native_of(xpcom_thread_pollable(self));
     struct epoll_event ev;
     memset(&ev, 0, sizeof ev);

@@ -1,9 +1,9 @@
 /*
  * xpcom_thread.c — nsIThread / nsIEventTarget on NSPR: one locked FIFO of
- * nsIRunnable per thread plus a PRPollableEvent that is set while the FIFO
- * is non-empty; thread creation, shutdown and joining; synchronous
- * dispatch; the thread manager service; the C conveniences of
- * xpcom_thread.h.
+ * nsIRunnable per thread plus a wake-up descriptor (a Linux eventfd wrapped
+ * as a PRFileDesc) that is readable while the FIFO is non-empty; thread
+ * creation, shutdown and joining; synchronous dispatch; the thread manager
+ * service; the C conveniences of xpcom_thread.h.
  *
  * Locking: each thread's `lock` guards its queue and state flags; the
  * registry lock guards the list of threads. Never call out (Run, Release of
@@ -15,8 +15,12 @@
 
 #include <prcvar.h>
 #include <prinit.h>
+#include <private/pprio.h> /* PR_CreateSocketPollFd (public API, this header) */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 /* nsIThread.idl's other already_AddRefed native (nsIIdlePeriod is only
  * forward-declared there). */
@@ -47,13 +51,14 @@ struct xpcom_thread {
 
   /* Set once at creation; a new thread also stores it for itself. */
   PRThread *prthread;
-  PRFileDesc *pollable;
+  int wake_fd;           /* eventfd (non-blocking), -1 if none */
+  PRFileDesc *pollable;  /* wake_fd for PR_Poll (PR_CreateSocketPollFd) */
 
   PRLock *lock;          /* guards everything below */
   PRCondVar *finish_cv;  /* signalled when `finished` becomes true */
   event_node *head, *tail;
   uint32_t count;
-  bool pollable_set;     /* the pollable event holds its one byte */
+  bool wake_owed;        /* one write to wake_fd is in flight or unread */
   bool closed;           /* queue drained and refusing events */
   bool joined;           /* PR_JoinThread done or underway */
   bool registered;       /* in the registry (which holds a reference) */
@@ -123,7 +128,9 @@ static void thread_destroy(xpcom_thread *t) {
   }
   xpcom_timers_thread_gone(t);
   if (t->pollable)
-    PR_DestroyPollableEvent(t->pollable);
+    PR_DestroySocketPollFd(t->pollable); /* the wrapper only */
+  if (t->wake_fd >= 0)
+    close(t->wake_fd);
   if (t->finish_cv)
     PR_DestroyCondVar(t->finish_cv);
   if (t->lock)
@@ -148,7 +155,13 @@ static xpcom_thread *thread_new(thread_kind kind) {
   atomic_init(&t->finished, false);
   t->lock = PR_NewLock();
   t->finish_cv = t->lock ? PR_NewCondVar(t->lock) : NULL;
-  t->pollable = PR_NewPollableEvent();
+  t->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (t->wake_fd < 0)
+    XPCOM_LOG(g_log, XPCOM_LOG_ERROR, ("cannot create a thread's eventfd: "
+                                       "errno %d", errno));
+  /* Identity PR_NSPR_IO_LAYER, poll passed through to the OS descriptor:
+   * PR_Poll and PR_FileDesc2NativeHandle (net_sts's epoll) both work. */
+  t->pollable = t->wake_fd >= 0 ? PR_CreateSocketPollFd(t->wake_fd) : NULL;
   xpcom_leak_ctor("nsThread", sizeof *t);
   if (!t->lock || !t->finish_cv || !t->pollable) {
     thread_destroy(t);
@@ -192,6 +205,40 @@ static void registry_remove(xpcom_thread *t) {
 
 /* ---- the queue ------------------------------------------------------------ */
 
+/*
+ * Wake-ups. wake_fd is an eventfd; `wake_owed` (thread lock) says that one
+ * write to it is in flight or not yet read. A producer decides under the
+ * lock (flag clear → set it and write) but writes after unlocking: a write
+ * under the lock let the woken consumer preempt the producer and then block
+ * on that lock (a futex round and two extra context switches per event).
+ *
+ * So there is at most one write per "owed" period, and the consumer ends
+ * the period only by reading that write's value (wake_consume, under the
+ * lock, when the queue is empty). If the write has not landed yet (the
+ * consumer took the event first), the read finds nothing and the flag
+ * stays set: the fd becomes readable later, costing one spurious wake-up
+ * whose read then clears it. Hence:
+ *  - never lost: while events wait, the flag is set, so the fd is or will
+ *    be readable; the consumer's read cannot swallow a later producer's
+ *    write (no producer writes while the flag is set);
+ *  - never a busy loop: whenever the fd is readable the flag is set, so a
+ *    wake-up that finds the queue empty reads, and that read succeeds.
+ * The counter never exceeds 1, so writes cannot fail with EAGAIN.
+ */
+static void wake_write(xpcom_thread *t) {
+  uint64_t one = 1;
+  while (write(t->wake_fd, &one, sizeof one) < 0 && errno == EINTR) {
+  }
+}
+
+/* With the lock held and the queue empty: ends an owed period if its write
+ * has landed. */
+static void wake_consume(xpcom_thread *t) {
+  uint64_t v;
+  if (t->wake_owed && read(t->wake_fd, &v, sizeof v) == (ssize_t)sizeof v)
+    t->wake_owed = false;
+}
+
 /* Queues `event`, taking over the caller's reference in all cases. */
 static nsresult queue_put(xpcom_thread *t, nsIRunnable *event) {
   event_node *n = malloc(sizeof *n);
@@ -214,16 +261,16 @@ static nsresult queue_put(xpcom_thread *t, nsIRunnable *event) {
     t->head = n;
   t->tail = n;
   t->count++;
-  if (!t->pollable_set) {
-    t->pollable_set = true;
-    PR_SetPollableEvent(t->pollable);
-  }
+  bool signal = !t->wake_owed;
+  t->wake_owed = true;
   PR_Unlock(t->lock);
+  if (signal) /* the caller's reference keeps t alive */
+    wake_write(t);
   return NS_OK;
 }
 
-/* Takes the first event (owned reference) or NULL; clears the pollable
- * event once the queue is empty, so it is readable iff events wait. */
+/* Takes the first event (owned reference) or NULL; once the queue is empty
+ * it clears the fd (see above), so a poll on it sleeps. */
 static nsIRunnable *queue_take(xpcom_thread *t) {
   nsIRunnable *event = NULL;
   PR_Lock(t->lock);
@@ -235,32 +282,29 @@ static nsIRunnable *queue_take(xpcom_thread *t) {
     t->count--;
     event = n->event;
   }
-  if (!t->head && t->pollable_set) {
-    /* The byte is there, so this returns at once. */
-    PR_WaitForPollableEvent(t->pollable);
-    t->pollable_set = false;
-  }
+  if (!t->head)
+    wake_consume(t);
   PR_Unlock(t->lock);
   free(n);
   return event;
 }
 
+/* A timer wake-up, or a write that landed after the queue emptied, leaves
+ * the fd readable with nothing queued: clear it. */
 static void queue_clear_spurious_wake(xpcom_thread *t) {
   PR_Lock(t->lock);
-  if (!t->head && t->pollable_set) {
-    PR_WaitForPollableEvent(t->pollable);
-    t->pollable_set = false;
-  }
+  if (!t->head)
+    wake_consume(t);
   PR_Unlock(t->lock);
 }
 
 void xpcom_thread_wake(xpcom_thread *t) {
   PR_Lock(t->lock);
-  if (!t->pollable_set) {
-    t->pollable_set = true;
-    PR_SetPollableEvent(t->pollable);
-  }
+  bool signal = !t->wake_owed;
+  t->wake_owed = true;
   PR_Unlock(t->lock);
+  if (signal)
+    wake_write(t);
 }
 
 bool xpcom_thread_is_closed(xpcom_thread *t) {

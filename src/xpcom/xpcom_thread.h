@@ -3,13 +3,13 @@
  * and timers, for engine code and for hosts with their own main loop.
  *
  * Model (see docs/ARCHITECTURE.md, "Threads"): every nsIThread of this
- * runtime owns a locked FIFO of nsIRunnable and an NSPR pollable event that
+ * runtime owns a locked FIFO of nsIRunnable and a pollable descriptor that
  * is readable whenever the FIFO is non-empty. Timers belong to the thread
  * that armed them and fire from that thread's loop. A thread that runs its
  * own PR_Poll loop (a host's main loop, the socket-transport thread) polls
  * xpcom_thread_pollable() together with its sockets, uses
  * xpcom_thread_next_timeout() as the poll timeout, and calls
- * xpcom_thread_run_pending() when the pollable event is readable or the
+ * xpcom_thread_run_pending() when the descriptor is readable or the
  * timeout expires.
  *
  * Ownership follows XPCOM: returned interface pointers are AddRef'd unless
@@ -122,10 +122,18 @@ XPCOM_API(nsresult) xpcom_thread_detach_current(void);
 XPCOM_API(bool) xpcom_thread_shutdown_requested(nsIThread *thread);
 
 /*
- * The thread's pollable event (PR_NewPollableEvent): readable
- * (PR_POLL_READ) while events are queued. It belongs to the thread: do not
- * close, read or set it. Valid until the thread object is destroyed. NULL
- * if `thread` is not one of this runtime's threads. Any thread.
+ * The thread's wake-up descriptor: readable (PR_POLL_READ) while events are
+ * queued (at the latest once the dispatching call has returned), and after
+ * a timer armed from another thread needs the loop to recompute its
+ * timeout. A wake-up that races with the thread taking the event may make
+ * it readable once more with nothing queued; xpcom_thread_run_pending()
+ * clears that, so a poll loop sees at most one spurious wake-up per race,
+ * never a spin.
+ * It is a PRFileDesc of the NSPR I/O layer over an OS descriptor (a Linux
+ * eventfd): PR_Poll works on it and PR_FileDesc2NativeHandle gives the OS
+ * descriptor for epoll and the like. It belongs to the thread: do not
+ * close, read or write it. Valid until the thread object is destroyed.
+ * NULL if `thread` is not one of this runtime's threads. Any thread.
  */
 XPCOM_API(PRFileDesc *) xpcom_thread_pollable(nsIThread *thread);
 
@@ -142,7 +150,7 @@ XPCOM_API(uint32_t) xpcom_thread_run_pending(nsIThread *thread);
  * or a timer is due, the time until the nearest timer otherwise (rounded up
  * to whole milliseconds), or PR_INTERVAL_NO_TIMEOUT without timers. Only on
  * the thread itself (timers armed from other threads wake the pollable
- * event, so recompute after each wake-up).
+ * descriptor, so recompute after each wake-up).
  */
 XPCOM_API(PRIntervalTime) xpcom_thread_next_timeout(nsIThread *thread);
 

@@ -1,13 +1,19 @@
 /*
  * test_threads.c — event queues and threads: dispatch from many threads,
  * FIFO order, synchronous dispatch (also nested), shutdown semantics,
- * dispatch after shutdown, the pollable event, attached threads, the thread
- * manager service.
+ * dispatch after shutdown, the pollable event (also its OS descriptor and
+ * wake-ups racing with the consumer), attached threads, descriptors closed
+ * and creation failing cleanly without them, the thread manager service.
  */
 #include "svc_test_util.h"
 #include "nsIThreadManager.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
 #include <prio.h>
+#include <private/pprio.h>
+#include <sys/resource.h>
 
 static void setup(void) { svc_init(); }
 static void teardown(void) { svc_shutdown(); }
@@ -477,7 +483,312 @@ START_TEST(test_pollable_event)
   ck_assert_uint_eq(xpcom_thread_run_pending(main), 2);
   ck_assert(!readable(fd));
   ck_assert_uint_eq(xpcom_thread_run_pending(main), 0);
+
+  /* Under it is an OS descriptor (what net_sts hands to epoll) with the
+   * same readiness. */
+  PRFileDesc *bottom = PR_GetIdentitiesLayer(fd, PR_NSPR_IO_LAYER);
+  ck_assert_ptr_nonnull(bottom);
+  PROsfd osfd = PR_FileDesc2NativeHandle(bottom);
+  ck_assert_int_ge(osfd, 0);
+  struct pollfd sys = {(int)osfd, POLLIN, 0};
+  ck_assert_int_eq(poll(&sys, 1, 0), 0);
+  ck_assert_uint_eq(xpcom_dispatch_fn(as_target(main), svc_count_run, &c,
+                                      NULL), NS_OK);
+  ck_assert_int_eq(poll(&sys, 1, 0), 1);
+  ck_assert(sys.revents & POLLIN);
+  ck_assert_uint_eq(xpcom_thread_run_pending(main), 1);
+  ck_assert_int_eq(poll(&sys, 1, 0), 0);
+  ck_assert_int_eq(atomic_load(&c.runs), 4);
   NS_RELEASE(main);
+}
+END_TEST
+
+/* ---- wake-ups racing with the consumer ------------------------------------ */
+
+/* Producers on other threads dispatch to the main thread while it takes
+ * events: a producer signals after releasing the queue's lock, so its
+ * write may land after the consumer emptied the queue. That may cost one
+ * spurious wake-up, never a lost one (the loops below would stall) nor a
+ * spin (the descriptor staying readable with nothing queued). */
+
+#define RACE_PRODUCERS 3
+#define RACE_PER_PRODUCER 20000
+
+typedef struct race_state {
+  int last[RACE_PRODUCERS]; /* consumer (main thread) only */
+  int total;
+  bool out_of_order;
+} race_state;
+
+typedef struct race_item {
+  race_state *st;
+  int producer, seq;
+} race_item;
+
+static void race_run(void *arg) {
+  race_item *it = arg;
+  race_state *st = it->st;
+  if (it->seq != st->last[it->producer] + 1)
+    st->out_of_order = true; /* also catches an event run twice */
+  st->last[it->producer] = it->seq;
+  st->total++;
+}
+
+typedef struct race_producer {
+  nsIEventTarget *target;
+  race_item *items; /* RACE_PER_PRODUCER of them */
+  atomic_int failures;
+} race_producer;
+
+static void race_producer_main(void *arg) {
+  race_producer *p = arg;
+  for (int i = 0; i < RACE_PER_PRODUCER; i++) {
+    if (NS_FAILED(xpcom_dispatch_fn(p->target, race_run, &p->items[i], NULL)))
+      atomic_fetch_add(&p->failures, 1);
+    if (i % 4 == 3) /* vary the interleaving with the consumer */
+      PR_Sleep(PR_INTERVAL_NO_WAIT);
+  }
+}
+
+typedef struct race_run_ctx {
+  race_state st;
+  race_item *items;
+  race_producer prod[RACE_PRODUCERS];
+  PRThread *threads[RACE_PRODUCERS];
+} race_run_ctx;
+
+static race_run_ctx *race_start(nsIThread *target) {
+  race_run_ctx *r = calloc(1, sizeof *r);
+  ck_assert_ptr_nonnull(r);
+  r->items = calloc(RACE_PRODUCERS * RACE_PER_PRODUCER, sizeof *r->items);
+  ck_assert_ptr_nonnull(r->items);
+  for (int p = 0; p < RACE_PRODUCERS; p++) {
+    r->st.last[p] = -1;
+    race_item *mine = r->items + p * RACE_PER_PRODUCER;
+    for (int i = 0; i < RACE_PER_PRODUCER; i++)
+      mine[i] = (race_item){&r->st, p, i};
+    r->prod[p].target = as_target(target);
+    r->prod[p].items = mine;
+    atomic_init(&r->prod[p].failures, 0);
+  }
+  for (int p = 0; p < RACE_PRODUCERS; p++) {
+    r->threads[p] = PR_CreateThread(PR_USER_THREAD, race_producer_main,
+                                    &r->prod[p], PR_PRIORITY_NORMAL,
+                                    PR_GLOBAL_THREAD, PR_JOINABLE_THREAD, 0);
+    ck_assert_ptr_nonnull(r->threads[p]);
+  }
+  return r;
+}
+
+/* Joins the producers (every write has landed then) and checks what ran. */
+static void race_finish(race_run_ctx *r) {
+  for (int p = 0; p < RACE_PRODUCERS; p++) {
+    PR_JoinThread(r->threads[p]);
+    ck_assert_int_eq(atomic_load(&r->prod[p].failures), 0);
+  }
+  ck_assert_int_eq(r->st.total, RACE_PRODUCERS * RACE_PER_PRODUCER);
+  ck_assert(!r->st.out_of_order);
+  for (int p = 0; p < RACE_PRODUCERS; p++)
+    ck_assert_int_eq(r->st.last[p], RACE_PER_PRODUCER - 1);
+  free(r->items);
+  free(r);
+}
+
+/* The queue is empty: the descriptor may be readable once more (a write
+ * that lost the race), which run_pending clears; then it sleeps. */
+static void assert_settles(nsIThread *thread) {
+  PRFileDesc *fd = xpcom_thread_pollable(thread);
+  if (readable(fd))
+    ck_assert_uint_eq(xpcom_thread_run_pending(thread), 0);
+  ck_assert(!readable(fd));
+  ck_assert_uint_eq(xpcom_thread_next_timeout(thread), PR_INTERVAL_NO_TIMEOUT);
+}
+
+START_TEST(test_wake_races_poll_loop)
+{
+  nsIThread *main = NULL;
+  ck_assert_uint_eq(NS_GetMainThread(&main), NS_OK);
+  PRFileDesc *fd = xpcom_thread_pollable(main);
+  race_run_ctx *r = race_start(main);
+  const int total = RACE_PRODUCERS * RACE_PER_PRODUCER;
+  int wakes = 0, spurious = 0, in_a_row = 0, most_in_a_row = 0;
+  for (unsigned turn = 0; r->st.total < total; turn++) {
+    PRPollDesc pd = {fd, PR_POLL_READ, 0};
+    uint32_t ran;
+    if (turn % 2) {
+      /* As the socket thread after a socket wake-up: run what is there
+       * whether or not the descriptor is readable yet. This is how the
+       * consumer takes events whose producer has not written yet. */
+      (void)PR_Poll(&pd, 1, PR_INTERVAL_NO_WAIT);
+      if (xpcom_thread_run_pending(main) > 0)
+        in_a_row = 0;
+      continue;
+    }
+    /* A lost wake-up shows as a timeout while events wait. */
+    ck_assert_int_eq(PR_Poll(&pd, 1, PR_SecondsToInterval(10)), 1);
+    wakes++;
+    ran = xpcom_thread_run_pending(main);
+    if (ran == 0) {
+      spurious++;
+      if (++in_a_row > most_in_a_row)
+        most_in_a_row = in_a_row;
+    } else {
+      in_a_row = 0;
+    }
+  }
+  race_finish(r);
+  /* A spurious wake-up clears the descriptor, so the next one finds an
+   * event: a spin would show as a long run of empty wake-ups. */
+  ck_assert_int_le(most_in_a_row, 1);
+  ck_assert_int_le(spurious, total);
+  fprintf(stderr, "poll loop: %d events, %d wake-ups, %d spurious\n", total,
+          wakes, spurious);
+  assert_settles(main);
+  NS_RELEASE(main);
+}
+END_TEST
+
+START_TEST(test_wake_races_event_loop)
+{
+  nsIThread *main = NULL;
+  ck_assert_uint_eq(NS_GetMainThread(&main), NS_OK);
+  race_run_ctx *r = race_start(main);
+  const int total = RACE_PRODUCERS * RACE_PER_PRODUCER;
+  /* NS_ProcessNextEvent waits on the descriptor: a lost wake-up hangs
+   * here (the test case's timeout fails it). */
+  while (r->st.total < total)
+    ck_assert(NS_ProcessNextEvent(NULL, true));
+  race_finish(r);
+  ck_assert(!NS_ProcessNextEvent(NULL, false));
+  assert_settles(main);
+  NS_RELEASE(main);
+}
+END_TEST
+
+/* One event at a time: the main thread spins on run_pending, so it often
+ * takes the event before the producer's write lands. Once the dispatch has
+ * returned (the write has landed), the descriptor is either clear or
+ * readable once with nothing queued, and run_pending clears that. */
+
+#define PING_ROUNDS 20000
+
+typedef struct ping_state {
+  nsIEventTarget *target;
+  atomic_int sent; /* dispatch calls returned */
+  atomic_int ran;
+  atomic_int checked; /* rounds the main thread has finished looking at */
+  atomic_int failures;
+} ping_state;
+
+static void ping_run(void *arg) { atomic_fetch_add(&((ping_state *)arg)->ran, 1); }
+
+static void ping_producer_main(void *arg) {
+  ping_state *p = arg;
+  for (int i = 0; i < PING_ROUNDS; i++) {
+    if (NS_FAILED(xpcom_dispatch_fn(p->target, ping_run, p, NULL))) {
+      atomic_fetch_add(&p->failures, 1);
+      atomic_fetch_add(&p->ran, 1); /* keep the rounds going */
+    }
+    atomic_store(&p->sent, i + 1);
+    while (atomic_load(&p->checked) < i + 1)
+      PR_Sleep(PR_INTERVAL_NO_WAIT);
+  }
+}
+
+START_TEST(test_wake_race_one_at_a_time)
+{
+  nsIThread *main = NULL;
+  ck_assert_uint_eq(NS_GetMainThread(&main), NS_OK);
+  PRFileDesc *fd = xpcom_thread_pollable(main);
+  ping_state p = {as_target(main), 0, 0, 0, 0};
+  PRThread *t = PR_CreateThread(PR_USER_THREAD, ping_producer_main, &p,
+                                PR_PRIORITY_NORMAL, PR_GLOBAL_THREAD,
+                                PR_JOINABLE_THREAD, 0);
+  ck_assert_ptr_nonnull(t);
+  int spurious = 0;
+  unsigned idle = 0;
+  for (int i = 0; i < PING_ROUNDS; i++) {
+    while (atomic_load(&p.ran) < i + 1) {
+      /* Spin (taking the event as soon as it is queued), yielding now and
+       * then for a single CPU. */
+      if (xpcom_thread_run_pending(main) == 0 && ++idle % 64 == 0)
+        PR_Sleep(PR_INTERVAL_NO_WAIT);
+    }
+    while (atomic_load(&p.sent) < i + 1)
+      PR_Sleep(PR_INTERVAL_NO_WAIT);
+    if (readable(fd)) {
+      spurious++;
+      ck_assert_uint_eq(xpcom_thread_run_pending(main), 0);
+      ck_assert(!readable(fd));
+    }
+    atomic_store(&p.checked, i + 1);
+  }
+  PR_JoinThread(t);
+  ck_assert_int_eq(atomic_load(&p.failures), 0);
+  ck_assert_int_eq(atomic_load(&p.ran), PING_ROUNDS);
+  fprintf(stderr, "one at a time: %d events, %d spurious wake-ups\n",
+          PING_ROUNDS, spurious);
+  assert_settles(main);
+  NS_RELEASE(main);
+}
+END_TEST
+
+/* ---- descriptors ------------------------------------------------------------ */
+
+static int count_open_fds(void) {
+  DIR *d = opendir("/proc/self/fd");
+  ck_assert_ptr_nonnull(d);
+  int n = 0;
+  while (readdir(d))
+    n++;
+  closedir(d);
+  return n;
+}
+
+START_TEST(test_thread_fds_closed)
+{
+  int before = count_open_fds();
+  for (int i = 0; i < 20; i++) {
+    nsIThread *worker = NULL;
+    ck_assert_uint_eq(NS_NewThread(&worker, NULL, 0), NS_OK);
+    svc_counter c = {0, 0};
+    ck_assert_uint_eq(xpcom_dispatch_fn(as_target(worker), svc_count_run, &c,
+                                        NULL), NS_OK);
+    ck_assert_uint_eq(nsIThread_Shutdown(worker), NS_OK);
+    ck_assert_int_eq(atomic_load(&c.runs), 1);
+    NS_RELEASE(worker);
+  }
+  ck_assert_int_eq(count_open_fds(), before);
+}
+END_TEST
+
+START_TEST(test_new_thread_without_fds)
+{
+  struct rlimit old, low;
+  ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+  low = old;
+  if (low.rlim_cur > 64)
+    low.rlim_cur = 64;
+  ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+  int null_fd = open("/dev/null", O_RDONLY);
+  ck_assert_int_ge(null_fd, 0);
+  int fds[64], n = 0, f, err = 0;
+  while (n < 64 && (f = dup(null_fd)) >= 0)
+    fds[n++] = f;
+  err = n < 64 ? errno : 0;
+  nsIThread *t = (nsIThread *)&t; /* must be reset to NULL */
+  nsresult rv = NS_NewThread(&t, NULL, 0);
+  while (n)
+    close(fds[--n]);
+  close(null_fd);
+  ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+  ck_assert_int_eq(err, EMFILE);
+  ck_assert_uint_eq(rv, NS_ERROR_OUT_OF_MEMORY);
+  ck_assert_ptr_null(t);
+  /* With descriptors back, threads work again. */
+  ck_assert_uint_eq(NS_NewThread(&t, NULL, 0), NS_OK);
+  ck_assert_uint_eq(nsIThread_Shutdown(t), NS_OK);
+  NS_RELEASE(t);
 }
 END_TEST
 
@@ -658,6 +969,11 @@ static Suite *threads_suite(void) {
   tcase_add_test(tc, test_threads_shut_down_by_xpcom_shutdown);
   tcase_add_test(tc, test_process_next_event_waits);
   tcase_add_test(tc, test_pollable_event);
+  tcase_add_test(tc, test_wake_races_poll_loop);
+  tcase_add_test(tc, test_wake_races_event_loop);
+  tcase_add_test(tc, test_wake_race_one_at_a_time);
+  tcase_add_test(tc, test_thread_fds_closed);
+  tcase_add_test(tc, test_new_thread_without_fds);
   tcase_add_test(tc, test_attach_current_and_run_pending);
   tcase_add_test(tc, test_attach_requires_xpcom);
   tcase_add_test(tc, test_delayed_dispatch);
