@@ -17,6 +17,15 @@
  *   byte 2  fail allocation number N (0: never)
  *   then operations, each one byte `op` and its arguments:
  *     op&7 = 0,1,2  recv: length (u16 if op&0x80, else u8), bytes
+ *            2 with op&0x40: direct receive, as net_ws_conn's read_open
+ *                   does it: u8 m (min = 2^(m&31) if m&0x80, else m+1), a
+ *                   split spec (fuzz_input.h), length (u16 if op&0x80,
+ *                   else u8), bytes. Piece by piece: where
+ *                   ws_session_direct_buffer(min) offers a buffer, the
+ *                   piece (cut to what it offers) is copied there and
+ *                   reported with ws_session_recv_direct; elsewhere it goes
+ *                   through recv. Preallocation (ws_session_set_prealloc)
+ *                   is off from this op on if op&0x20, else on.
  *            3      send_text: u16 length, bytes
  *            4      send_binary: u16 length, bytes
  *            5      send_ping (send_pong if op&8): u16 length, bytes
@@ -44,7 +53,22 @@
  *  - want_write equals what peek_output shows (in at most 4 pieces); a
  *    CLOSED or FAILED session with its output drained is finished, and any
  *    session that left OPEN has put a close frame on the wire;
- *  - every allocation is freed by ws_session_del (counted allocator).
+ *  - every allocation is freed by ws_session_del (counted allocator);
+ *  - direct receive: a second frame decoder (the "shadow") is fed every
+ *    byte the session takes, so where the next bytes fall is known. A
+ *    buffer is offered exactly where they are at least `min` payload bytes
+ *    of an uncompressed data frame (or refused there only when an
+ *    allocation failed), never for more than the frame's rest, and for at
+ *    least `min` bytes or one growth step, whichever is less; n = 0 or
+ *    beyond the offer gives WS_ERR_INVALID_ARGUMENT and changes nothing
+ *    (the same buffer is offered again, nothing allocated); after a
+ *    refusal there is nothing to report (WS_ERR_INVALID_ARGUMENT, or the
+ *    session's error); recv_direct's results are those of recv; from
+ *    callbacks direct receive is refused (NULL, WS_ERR_INVALID_STATE);
+ *  - memory follows what arrived (without permessage-deflate, whose
+ *    inflated output is bounded by the limit instead): no allocation is
+ *    larger than 2 steps of direct receive plus 64 bytes per input byte
+ *    read so far, plus 4 MiB while preallocation is on (ws_session.h).
  */
 #include <zlib.h>
 
@@ -62,11 +86,25 @@
 
 /* ---- counting allocator that can fail one allocation --------------------- */
 
+/* ws_session.c's growth constants (private there; ws_session.h names the
+ * 4 MiB): a final frame up to PREALLOC_MAX gets its size at once; direct
+ * receive otherwise grows by at least DIRECT_STEP. */
+#define PREALLOC_MAX ((size_t)4 << 20)
+#define DIRECT_STEP ((size_t)256 << 10)
+
 struct alloc {
   long live, calls, fail_at, failures;
+  size_t bound; /* no request may be larger (0: not checked) */
 };
+static void a_check_size(const struct alloc *a, size_t n) {
+  if (a->bound && n > a->bound) {
+    fprintf(stderr, "allocation of %zu bytes, bound %zu\n", n, a->bound);
+    FUZZ_CHECK(n <= a->bound);
+  }
+}
 static void *a_malloc(size_t n, void *ud) {
   struct alloc *a = ud;
+  a_check_size(a, n);
   if (++a->calls == a->fail_at) {
     a->failures++;
     return NULL;
@@ -78,6 +116,7 @@ static void *a_malloc(size_t n, void *ud) {
 }
 static void *a_realloc(void *p, size_t n, void *ud) {
   struct alloc *a = ud;
+  a_check_size(a, n);
   if (++a->calls == a->fail_at) {
     a->failures++;
     return NULL;
@@ -161,6 +200,12 @@ struct ctx {
   int last_error;
   bool in_recv;
   struct wire w;
+  /* The shadow decoder (see the oracles), live while the session reads. */
+  struct ws_frame_decoder shadow;
+  bool shadow_live;
+  uint8_t shadow_op;      /* opcode of its current frame */
+  bool shadow_compressed; /* the current data message has RSV1 */
+  bool prealloc;          /* ws_session_set_prealloc's setting */
 };
 
 static int cb_rand(void *ud, uint8_t *buf, size_t len) {
@@ -176,6 +221,13 @@ static int cb_rand(void *ud, uint8_t *buf, size_t len) {
     buf[i] = (uint8_t)c->rng;
   }
   return 0;
+}
+
+/* From a callback, direct receive is refused (ws_session.h). */
+static void probe_direct(struct ctx *c) {
+  size_t len = 777;
+  FUZZ_CHECK(ws_session_direct_buffer(c->s, 1, &len) == NULL && len == 0);
+  FUZZ_CHECK(ws_session_recv_direct(c->s, 1) == WS_ERR_INVALID_STATE);
 }
 
 static void note_send(struct ctx *c, int rv, uint8_t type, const uint8_t *d, size_t len,
@@ -243,6 +295,7 @@ static void cb_message(void *ud, enum ws_message_type type, const uint8_t *data,
   /* Reentrancy rules (ws_session.h). */
   FUZZ_CHECK(ws_session_recv(c->s, (const uint8_t *)"x", 1) == WS_ERR_INVALID_STATE);
   FUZZ_CHECK(ws_session_consume_output(c->s, 0) == WS_ERR_INVALID_STATE);
+  probe_direct(c);
   if (c->echo)
     do_send(c, type, data, len);
   if (c->take_buffer) {
@@ -287,6 +340,7 @@ static void cb_error(void *ud, int error) {
   TRACE("  on_error %s\n", ws_error_name(error));
   FUZZ_CHECK(c->in_recv);
   FUZZ_CHECK(error < 0);
+  probe_direct(c);
   c->errors++;
   c->last_error = error;
 }
@@ -295,6 +349,7 @@ static void cb_ack(void *ud, uint64_t size) {
   struct ctx *c = ud;
   TRACE("  on_acknowledge %llu\n", (unsigned long long)size);
   FUZZ_CHECK(!c->in_recv);
+  probe_direct(c);
   if (c->nacks == c->cap_acks) {
     c->cap_acks = c->cap_acks ? c->cap_acks * 2 : 16;
     c->acks = realloc(c->acks, c->cap_acks * sizeof *c->acks);
@@ -463,16 +518,45 @@ static void drain(struct ctx *c, size_t want) {
   FUZZ_CHECK(ws_session_want_write(c->s) == pending - want);
 }
 
-static void do_recv(struct ctx *c, const uint8_t *d, size_t len) {
-  int before = ws_session_error(c->s);
-  bool closed_before = ws_session_state(c->s) == WS_SESSION_CLOSED;
-  long f0 = c->a.failures;
-  uint8_t *copy = fuzz_dup(d, len);
-  c->in_recv = true;
-  int rv = ws_session_recv(c->s, copy, len);
-  c->in_recv = false;
-  free(copy);
-  TRACE("  recv %zu -> %s\n", len, ws_error_name(rv));
+/* ---- the shadow decoder and direct receive ------------------------------ */
+
+/* Feeds the shadow what the session just took. It stops once the session
+ * stops reading (closed or failed: the rest of that input was dropped);
+ * until then the session accepted every byte, so the shadow must too. */
+static void shadow_feed(struct ctx *c, const uint8_t *p, size_t n) {
+  if (!c->shadow_live)
+    return;
+  if (!ws_session_want_read(c->s)) {
+    c->shadow_live = false;
+    return;
+  }
+  while (n) {
+    struct ws_frame_chunk ch;
+    size_t used;
+    int rv = ws_frame_decode(&c->shadow, p, n, &used, &ch);
+    FUZZ_CHECK(rv >= 0);
+    p += used;
+    n -= used;
+    if (rv == 0)
+      break;
+    if (ch.first) {
+      c->shadow_op = c->shadow.hdr.opcode;
+      if (c->shadow_op == WS_OP_TEXT || c->shadow_op == WS_OP_BINARY)
+        c->shadow_compressed = (c->shadow.hdr.rsv & WS_RSV1) != 0;
+    }
+  }
+}
+
+/* The next bytes on the wire are at least `min` payload bytes of an
+ * uncompressed data frame: where a direct buffer must be offered. */
+static bool shadow_direct_ok(const struct ctx *c, size_t min) {
+  return c->shadow_live && ws_session_want_read(c->s) &&
+         c->shadow.state == WS_FRAME_STATE_PAYLOAD && !ws_opcode_is_control(c->shadow_op) &&
+         !c->shadow_compressed && c->shadow.remaining >= min;
+}
+
+/* The results ws_session_recv and ws_session_recv_direct share. */
+static void check_recv_result(struct ctx *c, int rv, int before, bool closed_before, long f0) {
   if (before) {
     FUZZ_CHECK(rv == before); /* sticky */
   } else if (rv < 0) {
@@ -491,6 +575,83 @@ static void do_recv(struct ctx *c, const uint8_t *d, size_t len) {
     FUZZ_CHECK(rv == 0 && ws_session_state(c->s) == WS_SESSION_CLOSED);
   if (ws_session_state(c->s) == WS_SESSION_CLOSED)
     FUZZ_CHECK(!ws_session_want_read(c->s));
+}
+
+static void do_recv(struct ctx *c, const uint8_t *d, size_t len) {
+  int before = ws_session_error(c->s);
+  bool closed_before = ws_session_state(c->s) == WS_SESSION_CLOSED;
+  long f0 = c->a.failures;
+  uint8_t *copy = fuzz_dup(d, len);
+  c->in_recv = true;
+  int rv = ws_session_recv(c->s, copy, len);
+  c->in_recv = false;
+  free(copy);
+  TRACE("  recv %zu -> %s\n", len, ws_error_name(rv));
+  check_recv_result(c, rv, before, closed_before, f0);
+  shadow_feed(c, d, len);
+}
+
+/* One direct-receive op (see the input format). */
+static void do_direct(struct ctx *c, size_t min, struct fuzz_split *sp, const uint8_t *d,
+                      size_t len) {
+  size_t pos = 0;
+  while (pos < len) {
+    size_t n = fuzz_split_next(sp, len - pos);
+    int before = ws_session_error(c->s);
+    enum ws_session_state st = ws_session_state(c->s);
+    long f0 = c->a.failures;
+    size_t room = 777;
+    uint8_t *buf = ws_session_direct_buffer(c->s, min, &room);
+    TRACE("  direct_buffer min %zu -> %s %zu\n", min, buf ? "buffer" : "NULL", room);
+    FUZZ_CHECK(ws_session_state(c->s) == st && ws_session_error(c->s) == before);
+    if (!buf) {
+      FUZZ_CHECK(room == 0);
+      /* refused where it must be offered only when the buffer could not grow */
+      if (shadow_direct_ok(c, min))
+        FUZZ_CHECK(c->a.failures > f0);
+      /* nothing offered, nothing to report (in_recv: if the session took
+       * the byte anyway, its callbacks must not stop the check below) */
+      c->in_recv = true;
+      int rv = ws_session_recv_direct(c->s, 1);
+      c->in_recv = false;
+      FUZZ_CHECK(rv == (before ? before : WS_ERR_INVALID_ARGUMENT));
+      do_recv(c, d + pos, n);
+      pos += n;
+      continue;
+    }
+    /* Offered for `min` bytes on the wire, not necessarily that much room:
+     * at least min or one growth step, whichever is less. */
+    FUZZ_CHECK(room > 0 && room >= (min < DIRECT_STEP ? min : DIRECT_STEP));
+    FUZZ_CHECK(shadow_direct_ok(c, min));
+    FUZZ_CHECK(room <= c->shadow.remaining);
+    /* out-of-range n: refused, nothing changed, nothing allocated */
+    long calls = c->a.calls;
+    FUZZ_CHECK(ws_session_recv_direct(c->s, 0) == WS_ERR_INVALID_ARGUMENT);
+    if (room < SIZE_MAX)
+      FUZZ_CHECK(ws_session_recv_direct(c->s, room + 1) == WS_ERR_INVALID_ARGUMENT);
+    size_t room2 = 0;
+    FUZZ_CHECK(ws_session_direct_buffer(c->s, min, &room2) == buf && room2 == room);
+    FUZZ_CHECK(c->a.calls == calls && ws_session_state(c->s) == st);
+    if (n > room)
+      n = room;
+    memcpy(buf, d + pos, n);
+    bool closed_before = st == WS_SESSION_CLOSED;
+    c->in_recv = true;
+    int rv = ws_session_recv_direct(c->s, n);
+    c->in_recv = false;
+    TRACE("  recv_direct %zu -> %s\n", n, ws_error_name(rv));
+    FUZZ_CHECK(rv != WS_ERR_INVALID_ARGUMENT && rv != WS_ERR_INVALID_STATE);
+    check_recv_result(c, rv, before, closed_before, f0);
+    /* the shadow takes the same bytes as read outside it */
+    if (ws_session_want_read(c->s)) {
+      struct ws_frame_chunk ch;
+      FUZZ_CHECK(ws_frame_decode_external(&c->shadow, d + pos, n, &ch) == 1);
+      FUZZ_CHECK(!ch.first && ch.len == n);
+    } else {
+      c->shadow_live = false;
+    }
+    pos += n;
+  }
 }
 
 static const uint64_t max_sizes[8] = {1, 7, 125, 126, 1000, 4096, 65536, 0};
@@ -531,18 +692,39 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       FUZZ_CHECK(ws_session_enable_pmd(c->s, &p) == WS_ERR_INVALID_STATE);
   }
   ws_frame_decoder_init(&c->w.dec, WS_FRAME_SERVER, c->pmd ? WS_RSV1 : 0);
+  ws_frame_decoder_init(&c->shadow, WS_FRAME_CLIENT, c->pmd ? WS_RSV1 : 0);
+  c->shadow_live = true;
+  c->prealloc = true;
 
   bool closed_ok = false;
   uint8_t our_close[WS_CONTROL_MAX];
   size_t our_close_len = 0;
   while (in.n > 0) {
+    /* Memory follows what arrived (see the oracles): the bound grows with
+     * the input read so far. */
+    if (!c->pmd)
+      c->a.bound = 2 * DIRECT_STEP + 64 * (size - in.n + 1) + (c->prealloc ? PREALLOC_MAX : 0);
     uint8_t op = fuzz_u8(&in);
     const uint8_t *d;
     size_t len;
     switch (op & 7) {
+    case 2:
+      if (op & 0x40) {
+        uint8_t m = fuzz_u8(&in);
+        size_t min = m & 0x80 ? (size_t)1 << (m & 31) : (size_t)m + 1;
+        struct fuzz_split sp;
+        fuzz_split_init(&sp, &in);
+        len = fuzz_bytes(&in, op & 0x80 ? fuzz_u16(&in) : fuzz_u8(&in), &d);
+        c->prealloc = !(op & 0x20);
+        ws_session_set_prealloc(c->s, c->prealloc);
+        if (!c->pmd)
+          c->a.bound = 2 * DIRECT_STEP + 64 * (size - in.n) + (c->prealloc ? PREALLOC_MAX : 0);
+        do_direct(c, min, &sp, d, len);
+        break;
+      }
+      /* fall through */
     case 0:
     case 1:
-    case 2:
       len = fuzz_bytes(&in, op & 0x80 ? fuzz_u16(&in) : fuzz_u8(&in), &d);
       do_recv(c, d, len);
       break;
@@ -599,6 +781,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
 
   drain(c, SIZE_MAX);
+  c->a.bound = 0;
   FUZZ_CHECK(ws_session_want_write(c->s) == 0);
   enum ws_session_state st = ws_session_state(c->s);
   FUZZ_CHECK(ws_session_is_finished(c->s) ==

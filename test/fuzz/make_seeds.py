@@ -192,6 +192,21 @@ def drain(n=0xFFFF):
     return bytes([OP_DRAIN]) + struct.pack(">H", n)
 
 
+OP_DIRECT, NO_PREALLOC = 2 | 0x40, 0x20
+
+
+def direct(data, m=0, split=WHOLE, flag=0):
+    """Direct receive of `data`: m selects min (m+1, or 2^(m&31) if m&0x80),
+    `split` cuts it into pieces; flag NO_PREALLOC turns preallocation off."""
+    assert len(data) <= 0xFFFF
+    return bytes([OP_DIRECT | 0x80 | flag, m]) + split + struct.pack(">H", len(data)) + data
+
+
+def header(opcode, n, fin=True):
+    """A frame header alone, claiming n payload bytes (64-bit form)."""
+    return bytes([(0x80 if fin else 0) | opcode, 127]) + struct.pack(">Q", n)
+
+
 def session(flags=0, wbits=0x77, fail_at=0, maxsel=7, *ops):
     return bytes([flags | (maxsel << 5), wbits, fail_at]) + b"".join(ops)
 
@@ -263,6 +278,59 @@ def session_seeds():
         "rand-fail-send": session(0, 0x08, 0, 7, send(OP_TEXT, b"x"), send(OP_TEXT, b"y"),
                                   drain()),
         "invalid-text-send": session(0, 0x77, 0, 7, send(OP_TEXT, b"\xc3"), drain()),
+    }
+
+
+def direct_seeds():
+    """Direct receive (ws_session_direct_buffer / ws_session_recv_direct)."""
+    blob = bytes((i * 7 + (i >> 8)) & 0xFF for i in range(4097))
+    unit = "ab\u20ac\U0001d11e".encode()  # characters of 1, 3 and 4 bytes
+    z = deflate(b"Hello Hello Hello Hello")
+    return {
+        # pieces of 6 (header + 2), 200 and 1 bytes
+        "direct-binary": session(0, 0x77, 0, 7, direct(frame(2, blob[:3000]), 0,
+                                                       b"\x03\x06\xc8\x01"), drain()),
+        # recv ends inside a 3-byte character, direct pieces inside the others
+        "direct-text-split": session(0, 0x77, 0, 7, direct(frame(1, unit * 300), 0,
+                                                           b"\x04\x06\x01\x02\x03"), drain()),
+        # ED | A0: a surrogate split between two direct pieces fails at A0
+        "direct-bad-utf8": session(0, 0x77, 0, 7, direct(frame(1, b"x" * 500 + b"\xed\xa0\x80"
+                                                               + b"y" * 100), 0, b"\x01\x64"),
+                                   drain()),
+        "direct-truncated-text": session(0, 0x77, 0, 7, direct(frame(1, unit * 100 + b"\xf0\x9d"),
+                                                               0, b"\x01\x32"), drain()),
+        "direct-fragmented": session(0, 0x77, 0, 7,
+                                     direct(frame(2, blob[:1000], fin=False) + frame(9, b"ping")
+                                            + frame(0, blob[1000:2000], fin=False) + frame(10)
+                                            + frame(0, blob[2000:3000]), 0, ODD), drain()),
+        # header and part of the payload through recv ops, the rest direct
+        "direct-mixed": session(0, 0x77, 0, 7, recv(frame(2, blob[:2000])[:50]),
+                                direct(frame(2, blob[:2000])[50:], 0, b"\x01\xc8"), drain()),
+        # min 65536: never offered here, all through recv
+        "direct-min": session(0, 0x77, 0, 7, direct(frame(2, blob[:2000]), 0x90), drain()),
+        # 1 GiB claimed, 3000 bytes arrive: memory follows them
+        "direct-huge-claim": session(0, 0x77, 0, 7, direct(header(2, 1 << 30, fin=False)
+                                                           + blob[:3000], 0, b"\x02\x0e\xff"),
+                                     drain()),
+        "direct-prealloc-4mib": session(0, 0x77, 0, 7, direct(header(2, 4 << 20) + blob[:2000], 0,
+                                                              b"\x02\x0e\xc8"), drain()),
+        "direct-no-prealloc": session(0, 0x77, 0, 7, direct(header(2, 100000) + blob[:2000], 0,
+                                                            b"\x02\x0e\xc8", NO_PREALLOC),
+                                      drain()),
+        # a compressed message is never direct, an uncompressed one may be
+        "direct-pmd": session(PMD, 0x77, 0, 7, direct(frame(1, z, rsv=0x40) + frame(2, blob[:2000]),
+                                                      0, ODD), drain()),
+        # the buffer's allocation fails inside direct_buffer; recv goes on
+        "direct-oom": session(0, 0x77, 2, 7, direct(frame(2, blob[:2000]), 0, b"\x02\x04\x64"),
+                              drain()),
+        "direct-close-sent": session(0, 0x77, 0, 7, close(1000), direct(
+            frame(2, blob[:1500]) + frame(8, close_payload(1000)), 0, ODD), drain()),
+        # exactly the limit (4096) works, one byte more fails at the header
+        "direct-limit": session(0, 0x77, 0, 5, direct(frame(2, blob[:4096]), 0, ODD),
+                                direct(frame(2, blob[:4097]), 0, ODD), drain()),
+        # on_message takes the buffer and echoes the message
+        "direct-echo-take": session(0x18, 0x77, 0, 7, direct(frame(2, blob[:3000]), 0,
+                                                             b"\x02\x08\xc8"), drain()),
     }
 
 
@@ -356,7 +424,7 @@ def main():
     write("fuzz_frame", frame_seeds())
     write("fuzz_utf8", utf8_seeds())
     write("fuzz_handshake", handshake_seeds())
-    write("fuzz_session", session_seeds())
+    write("fuzz_session", {**session_seeds(), **direct_seeds()})
     write("fuzz_uri", uri_seeds())
     write("fuzz_xpidl", xpidl_seeds())
     return 0

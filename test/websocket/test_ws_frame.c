@@ -442,6 +442,179 @@ START_TEST(test_decode_header_only_chunk) {
 }
 END_TEST
 
+/* ---- decoder: payload read outside it (ws_frame_decode_external) ------- */
+
+/* Outside a payload, and with len 0 or beyond the frame, the call must be
+ * refused without touching the decoder or the chunk. */
+static void expect_external_refused(struct ws_frame_decoder *d, const uint8_t *data, size_t len) {
+  struct ws_frame_decoder before;
+  struct ws_frame_chunk ch, ch_before;
+  memcpy(&before, d, sizeof before);
+  memset(&ch, 0xA5, sizeof ch);
+  memcpy(&ch_before, &ch, sizeof ch);
+  ck_assert_int_eq(ws_frame_decode_external(d, data, len, &ch), WS_ERR_INVALID_ARGUMENT);
+  ck_assert(memcmp(&before, d, sizeof before) == 0);
+  ck_assert(memcmp(&ch_before, &ch, sizeof ch) == 0);
+}
+
+START_TEST(test_decode_external_refused) {
+  static const uint8_t byte[1] = {'x'};
+  struct ws_frame_decoder d;
+  struct ws_frame_chunk ch;
+  size_t used;
+  /* HEADER1: a fresh decoder, and again after a complete frame */
+  ws_frame_decoder_init(&d, WS_FRAME_CLIENT, 0);
+  expect_external_refused(&d, byte, 1);
+  ck_assert_int_eq(ws_frame_decode(&d, (const uint8_t *)"\x82\x02" "ab", 4, &used, &ch), 1);
+  ck_assert_int_eq(d.state, WS_FRAME_STATE_HEADER1);
+  expect_external_refused(&d, byte, 1);
+  /* HEADER2 */
+  ck_assert_int_eq(ws_frame_decode(&d, (const uint8_t *)"\x82", 1, &used, &ch), 0);
+  ck_assert_int_eq(d.state, WS_FRAME_STATE_HEADER2);
+  expect_external_refused(&d, byte, 1);
+  /* EXTLEN, half collected */
+  ck_assert_int_eq(ws_frame_decode(&d, (const uint8_t *)"\x7e\x01", 2, &used, &ch), 0);
+  ck_assert_int_eq(d.state, WS_FRAME_STATE_EXTLEN);
+  expect_external_refused(&d, byte, 1);
+  /* PAYLOAD: 256 bytes claimed, 6 delivered; 0 and 251 are out of range */
+  uint8_t rest[300];
+  memset(rest, 'p', sizeof rest);
+  ck_assert_int_eq(ws_frame_decode(&d, (const uint8_t *)"\x00" "pppppp", 7, &used, &ch), 1);
+  ck_assert_int_eq(d.state, WS_FRAME_STATE_PAYLOAD);
+  ck_assert_uint_eq(d.remaining, 250);
+  expect_external_refused(&d, rest, 0);
+  expect_external_refused(&d, rest, 251);
+  expect_external_refused(&d, rest, SIZE_MAX);
+  /* exactly the rest is fine and ends the frame */
+  ck_assert_int_eq(ws_frame_decode_external(&d, rest, 250, &ch), 1);
+  ck_assert(!ch.first && ch.last);
+  ck_assert_uint_eq(ch.offset, 6);
+  ck_assert_int_eq(d.state, WS_FRAME_STATE_HEADER1);
+  expect_external_refused(&d, rest, 1);
+  /* an empty frame never enters PAYLOAD */
+  ck_assert_int_eq(ws_frame_decode(&d, (const uint8_t *)"\x82\x00", 2, &used, &ch), 1);
+  ck_assert(ch.first && ch.last);
+  expect_external_refused(&d, byte, 1);
+  /* MASKKEY (server role) */
+  ws_frame_decoder_init(&d, WS_FRAME_SERVER, 0);
+  ck_assert_int_eq(ws_frame_decode(&d, (const uint8_t *)"\x82\x85\x01\x02", 4, &used, &ch), 0);
+  ck_assert_int_eq(d.state, WS_FRAME_STATE_MASKKEY);
+  expect_external_refused(&d, byte, 1);
+  /* FAILED: refused, and the error stays */
+  ws_frame_decoder_init(&d, WS_FRAME_CLIENT, 0);
+  ck_assert_int_eq(ws_frame_decode(&d, (const uint8_t *)"\xc2\x00", 2, &used, &ch),
+                   WS_ERR_PROTO_RSV);
+  ck_assert_int_eq(d.state, WS_FRAME_STATE_FAILED);
+  expect_external_refused(&d, byte, 1);
+  ck_assert_int_eq(ws_frame_decode(&d, byte, 1, &used, &ch), WS_ERR_PROTO_RSV);
+}
+END_TEST
+
+struct chunk_log {
+  struct ws_frame_chunk ch[3];
+  enum ws_frame_state state[3];
+  uint64_t remaining[3];
+};
+
+/* One frame in[0..len) as three pieces [0, a) [a, b) [b, len): the first
+ * always through ws_frame_decode (it holds the header); the other two
+ * through ws_frame_decode_external if `external`, else ws_frame_decode.
+ * Records each chunk and the decoder state after it. */
+static void decode_three(struct chunk_log *log, enum ws_frame_role role, const uint8_t *in,
+                         size_t len, size_t a, size_t b, bool external) {
+  struct ws_frame_decoder d;
+  ws_frame_decoder_init(&d, role, 0);
+  const size_t cut[4] = {0, a, b, len};
+  for (int i = 0; i < 3; i++) {
+    struct ws_frame_chunk *ch = &log->ch[i];
+    const uint8_t *p = in + cut[i];
+    size_t n = cut[i + 1] - cut[i];
+    if (i > 0 && external) {
+      ck_assert_int_eq(ws_frame_decode_external(&d, p, n, ch), 1);
+    } else {
+      size_t used = 0;
+      ck_assert_int_eq(ws_frame_decode(&d, p, n, &used, ch), 1);
+      ck_assert_uint_eq(used, n);
+    }
+    log->state[i] = d.state;
+    log->remaining[i] = d.remaining;
+  }
+  /* The decoder is back at a frame boundary: the next frame decodes. */
+  struct ws_frame_chunk next;
+  size_t used;
+  static const uint8_t ping[2] = {0x89, 0x00};
+  static const uint8_t ping_masked[6] = {0x89, 0x80, 1, 2, 3, 4};
+  ck_assert_int_eq(ws_frame_decode(&d, role == WS_FRAME_CLIENT ? ping : ping_masked,
+                                   role == WS_FRAME_CLIENT ? 2 : 6, &used, &next),
+                   1);
+  ck_assert(next.first && next.last);
+  ck_assert_uint_eq(d.hdr.opcode, WS_OP_PING);
+}
+
+START_TEST(test_decode_external_matches_decode) {
+  /* [header + part] through ws_frame_decode, the rest through
+   * ws_frame_decode_external in two pieces: the same chunks (pointer,
+   * length, offset, first/last) and states as decoding the same pieces
+   * normally, for several frame sizes, both roles, at many split points. */
+  static const size_t lens[] = {2, 3, 125, 126, 300, 65536, 70000};
+  const uint8_t key[4] = {0x37, 0xfa, 0x21, 0x3d};
+  uint8_t *payload = malloc(70000), *buf = malloc(70000 + WS_FRAME_HEADER_MAX);
+  for (size_t i = 0; i < 70000; i++)
+    payload[i] = (uint8_t)(i * 13 + (i >> 8));
+  for (int role = 0; role < 2; role++) {
+    for (size_t l = 0; l < sizeof lens / sizeof lens[0]; l++) {
+      size_t plen = lens[l];
+      const uint8_t *mask = role == WS_FRAME_SERVER ? key : NULL;
+      size_t n = build_frame(buf, false, 0, WS_OP_BINARY, payload, plen, mask);
+      size_t hlen = n - plen;
+      /* a: header alone or with some payload; b: anywhere strictly inside
+       * the rest (two non-empty external pieces) */
+      size_t as[] = {hlen, hlen + 1, hlen + plen / 2, n - 2};
+      for (size_t ai = 0; ai < sizeof as / sizeof as[0]; ai++) {
+        size_t a = as[ai];
+        if (a < hlen || a + 2 > n)
+          continue;
+        size_t rest = n - a;
+        for (size_t off = 1; off < rest; off += rest < 40 ? 1 : rest / 7) {
+          size_t b = a + off;
+          struct chunk_log ext, ref;
+          decode_three(&ext, (enum ws_frame_role)role, buf, n, a, b, true);
+          decode_three(&ref, (enum ws_frame_role)role, buf, n, a, b, false);
+          for (int i = 0; i < 3; i++) {
+            ck_assert_ptr_eq(ext.ch[i].data, ref.ch[i].data);
+            ck_assert_uint_eq(ext.ch[i].len, ref.ch[i].len);
+            ck_assert_uint_eq(ext.ch[i].offset, ref.ch[i].offset);
+            ck_assert_int_eq(ext.ch[i].first, ref.ch[i].first);
+            ck_assert_int_eq(ext.ch[i].last, ref.ch[i].last);
+            ck_assert_int_eq(ext.state[i], ref.state[i]);
+            ck_assert_uint_eq(ext.remaining[i], ref.remaining[i]);
+          }
+          /* and the expected values themselves, not just agreement */
+          ck_assert(ext.ch[0].first && !ext.ch[1].first && !ext.ch[2].first);
+          ck_assert_uint_eq(ext.ch[1].offset, a - hlen);
+          ck_assert_uint_eq(ext.ch[2].offset, b - hlen);
+          ck_assert_uint_eq(ext.ch[1].len, b - a);
+          ck_assert_uint_eq(ext.ch[2].len, n - b);
+          ck_assert(!ext.ch[1].last && ext.ch[2].last);
+          ck_assert_int_eq(ext.state[1], WS_FRAME_STATE_PAYLOAD);
+          ck_assert_int_eq(ext.state[2], WS_FRAME_STATE_HEADER1);
+          ck_assert_uint_eq(ext.remaining[1], n - b);
+          /* masked pieces unmask with their offsets */
+          if (mask) {
+            uint8_t tmp[64];
+            size_t k = ext.ch[2].len < sizeof tmp ? ext.ch[2].len : sizeof tmp;
+            ws_frame_mask(tmp, ext.ch[2].data, k, key, ext.ch[2].offset);
+            ck_assert(memcmp(tmp, payload + ext.ch[2].offset, k) == 0);
+          }
+        }
+      }
+    }
+  }
+  free(payload);
+  free(buf);
+}
+END_TEST
+
 /* ---- decoder: violations ---------------------------------------------- */
 
 struct expect_error {
@@ -548,6 +721,8 @@ static Suite *frame_suite(void) {
   tcase_add_test(tc, test_decode_allowed_rsv);
   tcase_add_test(tc, test_decode_server_role_masked);
   tcase_add_test(tc, test_decode_header_only_chunk);
+  tcase_add_test(tc, test_decode_external_refused);
+  tcase_add_test(tc, test_decode_external_matches_decode);
   suite_add_tcase(s, tc);
   tc = tcase_create("violations");
   tcase_add_test(tc, test_violation_rsv);

@@ -9,10 +9,12 @@
  */
 #include <check.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "websocket/ws_deflate.h"
 #include "websocket/ws_session.h"
 #include "websocket/ws_utf8.h"
 #include "ws_test_util.h"
@@ -42,9 +44,8 @@ static void bytes_free(struct bytes *b) {
   memset(b, 0, sizeof *b);
 }
 
-/* An unmasked server frame. */
-static void sframe(struct bytes *b, bool fin, unsigned rsv, unsigned op, const void *payload,
-                   size_t len) {
+/* An unmasked server frame header claiming `len` payload bytes. */
+static void shead(struct bytes *b, bool fin, unsigned rsv, unsigned op, uint64_t len) {
   uint8_t h[WS_FRAME_HEADER_MAX];
   /* Build even invalid headers (control > 125, not FIN) by hand. */
   size_t n = 2;
@@ -56,10 +57,16 @@ static void sframe(struct bytes *b, bool fin, unsigned rsv, unsigned op, const v
   } else {
     h[1] = 127;
     for (int i = 0; i < 8; i++)
-      h[2 + i] = (uint8_t)((uint64_t)len >> (56 - 8 * i));
+      h[2 + i] = (uint8_t)(len >> (56 - 8 * i));
     n = 10;
   }
   bytes_add(b, h, n);
+}
+
+/* An unmasked server frame. */
+static void sframe(struct bytes *b, bool fin, unsigned rsv, unsigned op, const void *payload,
+                   size_t len) {
+  shead(b, fin, rsv, op, len);
   bytes_add(b, payload, len);
 }
 
@@ -88,6 +95,9 @@ struct harness {
   bool rand_fail;
   bool echo;       /* on_message sends the message back */
   bool take;       /* on_message takes the assembly buffer */
+  bool probe;      /* on_message / on_acknowledge check direct receive is refused */
+  bool fail_all;   /* every allocation fails (alloc.fail_at fails only one) */
+  size_t bytes_live, bytes_peak, largest; /* bytes allocated, as h_malloc counts them */
   int last_err;
 };
 
@@ -115,6 +125,75 @@ static void fmt_payload(char *out, size_t outsz, const uint8_t *p, size_t len) {
   snprintf(out, outsz, "<%zu:%08x>", len, hash);
 }
 
+/* The harness allocator: ws_test_util.h's counting allocator (calls, live
+ * blocks, fail_at) plus what direct receive needs checked and that one
+ * lacks: byte accounting (each block carries its size in front) and
+ * failing every allocation from some point on. */
+#define H_HDR ((size_t)_Alignof(max_align_t))
+_Static_assert(_Alignof(max_align_t) >= sizeof(size_t), "size header fits");
+
+static void h_account(struct harness *h, size_t old, size_t size) {
+  h->bytes_live = h->bytes_live - old + size;
+  if (h->bytes_live > h->bytes_peak)
+    h->bytes_peak = h->bytes_live;
+  if (size > h->largest)
+    h->largest = size;
+}
+
+static void *h_malloc(size_t size, void *ud) {
+  struct harness *h = ud;
+  if (h->fail_all) {
+    h->alloc.calls++;
+    h->alloc.failures++;
+    return NULL;
+  }
+  uint8_t *p = test_alloc_malloc(size + H_HDR, &h->alloc);
+  if (!p)
+    return NULL;
+  memcpy(p, &size, sizeof size);
+  h_account(h, 0, size);
+  return p + H_HDR;
+}
+
+static void *h_realloc(void *ptr, size_t size, void *ud) {
+  struct harness *h = ud;
+  if (h->fail_all) {
+    h->alloc.calls++;
+    h->alloc.failures++;
+    return NULL;
+  }
+  uint8_t *base = (uint8_t *)ptr - H_HDR;
+  size_t old;
+  memcpy(&old, base, sizeof old);
+  uint8_t *p = test_alloc_realloc(base, size + H_HDR, &h->alloc);
+  if (!p)
+    return NULL;
+  memcpy(p, &size, sizeof size);
+  h_account(h, old, size);
+  return p + H_HDR;
+}
+
+static void h_free(void *ptr, void *ud) {
+  struct harness *h = ud;
+  if (!ptr)
+    return;
+  uint8_t *base = (uint8_t *)ptr - H_HDR;
+  size_t old;
+  memcpy(&old, base, sizeof old);
+  h->bytes_live -= old;
+  test_alloc_free(base, &h->alloc);
+}
+
+/* Inside a callback direct receive is refused (ws_session.h): no buffer,
+ * and reporting bytes is a state error, not an argument error. */
+static void h_probe_direct(struct harness *h) {
+  size_t len = 777;
+  ck_assert_ptr_null(ws_session_direct_buffer(h->s, 1, &len));
+  ck_assert_uint_eq(len, 0);
+  ck_assert_int_eq(ws_session_recv_direct(h->s, 1), WS_ERR_INVALID_STATE);
+  logf_(h, "probed|");
+}
+
 static int h_rand(void *ud, uint8_t *buf, size_t len) {
   struct harness *h = ud;
   if (h->rand_fail)
@@ -129,6 +208,8 @@ static void h_message(void *ud, enum ws_message_type type, const uint8_t *data, 
   char p[64];
   fmt_payload(p, sizeof p, data, len);
   logf_(h, "%s:%s|", type == WS_MESSAGE_TEXT ? "text" : "bin", p);
+  if (h->probe)
+    h_probe_direct(h);
   if (h->take) {
     size_t cap = 0;
     uint8_t *buf = ws_session_take_message_buffer(h->s, &cap);
@@ -181,6 +262,8 @@ static void h_error(void *ud, int err) {
 static void h_ack(void *ud, uint64_t size) {
   struct harness *h = ud;
   logf_(h, "ack:%llu|", (unsigned long long)size);
+  if (h->probe)
+    h_probe_direct(h);
 }
 
 static const struct ws_session_callbacks h_callbacks = {h_rand, h_message, h_ping, h_pong,
@@ -188,7 +271,7 @@ static const struct ws_session_callbacks h_callbacks = {h_rand, h_message, h_pin
 
 static void h_init(struct harness *h, const struct ws_session_options *opt) {
   memset(h, 0, sizeof *h);
-  h->mem = test_alloc_mem(&h->alloc);
+  h->mem = (struct ws_mem){h_malloc, h_realloc, h_free, h};
   ck_assert_int_eq(ws_session_new(&h->s, &h_callbacks, opt, &h->mem, h), 0);
 }
 
@@ -196,6 +279,7 @@ static void h_fini(struct harness *h) {
   ws_session_del(h->s);
   h->s = NULL;
   ck_assert_int_eq(h->alloc.live, 0);
+  ck_assert_uint_eq(h->bytes_live, 0);
 }
 
 /* Takes every pending output byte (through peek/consume, `step` bytes at
@@ -1283,6 +1367,770 @@ START_TEST(test_oom_every_allocation) {
 }
 END_TEST
 
+/* ---- direct receive (ws_session_direct_buffer / ws_session_recv_direct) -- */
+
+/* ws_session.c's growth constants (private there; ws_session.h names the
+ * 4 MiB): a final frame up to PREALLOC_MAX gets its size at once; direct
+ * receive otherwise grows by at least DIRECT_STEP. */
+#define PREALLOC_MAX ((size_t)4 << 20)
+#define DIRECT_STEP ((size_t)256 << 10)
+
+/* Bytes that are not a short period, so a misplaced piece changes the hash. */
+static uint8_t *bin_pattern(size_t len, unsigned seed) {
+  uint8_t *p = malloc(len ? len : 1);
+  ck_assert_ptr_nonnull(p);
+  for (size_t i = 0; i < len; i++)
+    p[i] = (uint8_t)((i * 2654435761u) >> 13 ^ seed ^ (i >> 16));
+  return p;
+}
+
+/* The log entry on_message writes for this message. */
+static void want_msg(char *out, size_t outsz, const char *kind, const uint8_t *p, size_t len) {
+  char pl[48]; /* fmt_payload writes at most 40 characters */
+  fmt_payload(pl, sizeof pl, p, len);
+  snprintf(out, outsz, "%s:%s|", kind, pl);
+}
+
+/* direct_buffer refuses: NULL and *len 0. */
+static void expect_no_direct(struct harness *h, size_t min) {
+  size_t len = 777;
+  ck_assert_ptr_null(ws_session_direct_buffer(h->s, min, &len));
+  ck_assert_uint_eq(len, 0);
+}
+
+/* Feeds in[0..len) the way net_ws_conn's read_open does: where the session
+ * offers a direct buffer (for at least `min` bytes), the next bytes are
+ * copied there (at most the next of `steps`, cycling, and at most what was
+ * offered) and reported with ws_session_recv_direct; elsewhere at most
+ * `small` bytes go through ws_session_recv. Returns the first error. */
+struct feed {
+  const size_t *steps;
+  size_t nsteps, small, min;
+  size_t next, direct_bytes, direct_calls;
+};
+
+static int h_feed(struct harness *h, struct feed *f, const uint8_t *in, size_t len) {
+  size_t pos = 0;
+  while (pos < len) {
+    size_t room = 777, n;
+    uint8_t *buf = ws_session_direct_buffer(h->s, f->min ? f->min : 1, &room);
+    int rv;
+    if (buf) {
+      ck_assert_uint_ge(room, f->min ? f->min : 1);
+      n = f->steps[f->next++ % f->nsteps];
+      if (n > room)
+        n = room;
+      if (n > len - pos)
+        n = len - pos;
+      memcpy(buf, in + pos, n);
+      rv = ws_session_recv_direct(h->s, n);
+      f->direct_bytes += n;
+      f->direct_calls++;
+    } else {
+      ck_assert_uint_eq(room, 0);
+      n = len - pos < f->small ? len - pos : f->small;
+      rv = ws_session_recv(h->s, in + pos, n);
+    }
+    if (rv < 0)
+      return rv;
+    ck_assert_int_eq(rv, 0);
+    pos += n;
+  }
+  return 0;
+}
+
+START_TEST(test_direct_binary) {
+  /* A 1 MiB FIN frame: its header and 3 payload bytes through recv, the
+   * rest read straight into the assembly buffer in pieces of varied sizes.
+   * One allocation holds the message; it is delivered once, intact, and
+   * can be taken in on_message. */
+  const size_t big = 1 << 20;
+  uint8_t *p = bin_pattern(big, 1);
+  struct bytes in = {0};
+  sframe(&in, true, 0, WS_OP_BINARY, p, big);
+  const size_t hlen = in.len - big;
+  sframe_str(&in, true, WS_OP_TEXT, "next");
+  struct harness h;
+  h_init(&h, NULL);
+  h.take = true;
+  ck_assert_int_eq(ws_session_recv(h.s, in.p, hlen + 3), 0);
+  ck_assert_int_eq(h.alloc.calls, 2); /* the session, then the whole buffer */
+  ck_assert_uint_eq(h.largest, big);
+  static const size_t steps[] = {1, 7, 4096, 65536, 65535, 300000, 3};
+  size_t pos = 3, i = 0;
+  uint8_t *expect_at = NULL;
+  while (pos < big) {
+    size_t len = 777;
+    uint8_t *buf = ws_session_direct_buffer(h.s, 1, &len);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_eq(len, big - pos); /* all the rest of the frame, no more */
+    if (expect_at)
+      ck_assert_ptr_eq(buf, expect_at); /* same buffer, right after the last piece */
+    size_t n = steps[i++ % (sizeof steps / sizeof steps[0])];
+    if (n > len)
+      n = len;
+    memcpy(buf, p + pos, n);
+    ck_assert_str_eq(h.log, ""); /* nothing delivered before the last byte */
+    ck_assert_int_eq(ws_session_recv_direct(h.s, n), 0);
+    pos += n;
+    expect_at = pos < big ? buf + n : NULL;
+  }
+  char want[256];
+  want_msg(want, sizeof want, "bin", p, big);
+  strcat(want, "took|");
+  ck_assert_str_eq(h.log, want);
+  ck_assert_int_eq(h.alloc.calls, 2); /* no realloc on the way */
+  ck_assert_int_eq(h.alloc.live, 1);  /* the buffer was handed over (and freed) */
+  size_t cap;
+  ck_assert_ptr_null(ws_session_take_message_buffer(h.s, &cap));
+  /* A frame boundary: no direct buffer; the next frame goes through recv. */
+  expect_no_direct(&h, 1);
+  ck_assert_int_eq(ws_session_recv(h.s, in.p + hlen + big, in.len - hlen - big), 0);
+  strcat(want, "text:next|");
+  ck_assert_str_eq(h.log, want);
+  expect_no_direct(&h, 1);
+
+  /* Again from the header alone, the whole payload in one direct read,
+   * without taking the buffer: one new allocation, released after
+   * delivery (larger than what an idle session keeps). */
+  h.take = false;
+  long calls = h.alloc.calls;
+  ck_assert_int_eq(ws_session_recv(h.s, in.p, hlen), 0);
+  ck_assert_int_eq(h.alloc.calls, calls); /* no payload yet, no buffer yet */
+  size_t len = 0;
+  uint8_t *buf = ws_session_direct_buffer(h.s, 1, &len);
+  ck_assert_ptr_nonnull(buf);
+  ck_assert_uint_eq(len, big);
+  /* Asking again without reading (read_open when the socket would block)
+   * gives the same buffer and allocates nothing. */
+  size_t len2 = 0;
+  ck_assert_ptr_eq(ws_session_direct_buffer(h.s, 1, &len2), buf);
+  ck_assert_uint_eq(len2, len);
+  ck_assert_int_eq(h.alloc.calls, calls + 1);
+  memcpy(buf, p, big);
+  ck_assert_int_eq(ws_session_recv_direct(h.s, big), 0);
+  char want2[64];
+  want_msg(want2, sizeof want2, "bin", p, big);
+  strcat(want, want2);
+  ck_assert_str_eq(h.log, want);
+  ck_assert_int_eq(h.alloc.live, 1);
+  ck_assert_int_eq(ws_session_state(h.s), WS_SESSION_OPEN);
+  ck_assert_uint_eq(ws_session_want_write(h.s), 0);
+  h_fini(&h);
+  bytes_free(&in);
+  free(p);
+}
+END_TEST
+
+/* "ab€𝄞" repeated: characters of 1, 3 and 4 bytes. */
+static uint8_t *utf8_pattern(size_t units) {
+  static const char unit[] = "ab\xe2\x82\xac\xf0\x9d\x84\x9e";
+  uint8_t *p = malloc(9 * units);
+  ck_assert_ptr_nonnull(p);
+  for (size_t i = 0; i < units; i++)
+    memcpy(p + 9 * i, unit, 9);
+  return p;
+}
+
+START_TEST(test_direct_text_utf8) {
+  /* Valid text split everywhere: recv ends inside the 3-byte €, direct
+   * pieces end inside the 4-byte 𝄞, then pieces of other sizes. */
+  const size_t tlen = 9 * 20000;
+  uint8_t *t = utf8_pattern(20000);
+  struct bytes in = {0};
+  sframe(&in, true, 0, WS_OP_TEXT, t, tlen);
+  const size_t hlen = in.len - tlen;
+  struct harness h;
+  h_init(&h, NULL);
+  ck_assert_int_eq(ws_session_recv(h.s, in.p, hlen + 4), 0); /* a b E2 82 */
+  static const size_t steps[] = {1, 2, 1, 5, 4093, 7, 65536};
+  struct feed f = {steps, sizeof steps / sizeof steps[0], 16, 1, 0, 0, 0};
+  ck_assert_int_eq(h_feed(&h, &f, in.p + hlen + 4, tlen - 4), 0);
+  ck_assert_uint_eq(f.direct_bytes, tlen - 4); /* all of it went direct */
+  char want[64];
+  want_msg(want, sizeof want, "text", t, tlen);
+  ck_assert_str_eq(h.log, want);
+  h_fini(&h);
+
+  /* A truncated character at the end of the message fails on the last
+   * direct piece. */
+  bytes_free(&in);
+  sframe(&in, true, 0, WS_OP_TEXT, t, 9 * 1000 - 1);
+  h_init(&h, NULL);
+  ck_assert_int_eq(ws_session_recv(h.s, in.p, in.len - 5000), 0);
+  size_t len;
+  uint8_t *buf = ws_session_direct_buffer(h.s, 1, &len);
+  ck_assert_ptr_nonnull(buf);
+  ck_assert_uint_eq(len, 5000);
+  memcpy(buf, in.p + in.len - 5000, 5000);
+  ck_assert_int_eq(ws_session_recv_direct(h.s, 5000), WS_ERR_INVALID_UTF8);
+  ck_assert_str_eq(h.log, "error:WS_ERR_INVALID_UTF8|");
+  h_fini(&h);
+  bytes_free(&in);
+  free(t);
+}
+END_TEST
+
+/* After a text frame header claiming 200000 bytes and 10 valid bytes, the
+ * direct pieces `a` (valid so far) and `b` (invalid): b fails at once
+ * although most of the frame has not arrived. */
+static void direct_bad_utf8(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen) {
+  struct bytes in = {0};
+  shead(&in, true, 0, WS_OP_TEXT, 200000);
+  bytes_add(&in, "ab\xe2\x82\xac\xf0\x9d\x84\x9e" "a", 10);
+  struct harness h;
+  h_init(&h, NULL);
+  ck_assert_int_eq(ws_session_recv(h.s, in.p, in.len), 0);
+  size_t len;
+  uint8_t *buf = ws_session_direct_buffer(h.s, 1, &len);
+  ck_assert_ptr_nonnull(buf);
+  memcpy(buf, a, alen);
+  ck_assert_int_eq(ws_session_recv_direct(h.s, alen), 0);
+  buf = ws_session_direct_buffer(h.s, 1, &len);
+  ck_assert_ptr_nonnull(buf);
+  ck_assert_uint_ge(len, blen);
+  memcpy(buf, b, blen);
+  ck_assert_int_eq(ws_session_recv_direct(h.s, blen), WS_ERR_INVALID_UTF8);
+  ck_assert_str_eq(h.log, "error:WS_ERR_INVALID_UTF8|");
+  ck_assert_int_eq(ws_session_state(h.s), WS_SESSION_FAILED);
+  ck_assert_int_eq(ws_session_error(h.s), WS_ERR_INVALID_UTF8);
+  char out[64] = "";
+  h_drain(&h, out, sizeof out, 0);
+  ck_assert_str_eq(out, "close:1007:|");
+  /* sticky: every later call gives the error, no direct buffer */
+  expect_no_direct(&h, 1);
+  ck_assert_int_eq(ws_session_recv_direct(h.s, 1), WS_ERR_INVALID_UTF8);
+  ck_assert_int_eq(ws_session_recv(h.s, (const uint8_t *)"a", 1), WS_ERR_INVALID_UTF8);
+  ck_assert_str_eq(h.log, "error:WS_ERR_INVALID_UTF8|"); /* reported once */
+  h_fini(&h);
+  bytes_free(&in);
+}
+
+START_TEST(test_direct_text_invalid) {
+  uint8_t a[1000], b[1000];
+  /* 0xFF in the middle of a piece */
+  memset(a, 'x', sizeof a);
+  memset(b, 'y', sizeof b);
+  b[500] = 0xff;
+  direct_bad_utf8(a, sizeof a, b, sizeof b);
+  /* ED A0 (a UTF-16 surrogate) split between two pieces: ED is a valid
+   * prefix, A0 fails */
+  a[sizeof a - 1] = 0xed;
+  b[0] = 0xa0;
+  b[500] = 'y';
+  direct_bad_utf8(a, sizeof a, b, sizeof b);
+}
+END_TEST
+
+START_TEST(test_direct_refused) {
+  struct harness h;
+  h_init(&h, NULL);
+  /* between frames: nothing arrived yet */
+  expect_no_direct(&h, 1);
+  /* inside a header: byte 0, then half of the 16-bit length */
+  ck_assert_int_eq(ws_session_recv(h.s, (const uint8_t *)"\x82", 1), 0);
+  expect_no_direct(&h, 1);
+  ck_assert_int_eq(ws_session_recv(h.s, (const uint8_t *)"\x7e\x01", 2), 0);
+  expect_no_direct(&h, 1);
+  /* the header is complete: 300 payload bytes wait (positive control) */
+  ck_assert_int_eq(ws_session_recv(h.s, (const uint8_t *)"\x2c", 1), 0);
+  size_t len = 0;
+  ck_assert_ptr_nonnull(ws_session_direct_buffer(h.s, 300, &len));
+  ck_assert_uint_eq(len, 300);
+  /* remaining < min */
+  expect_no_direct(&h, 301);
+  expect_no_direct(&h, SIZE_MAX);
+  uint8_t *p = bin_pattern(300, 2);
+  struct feed f = {(const size_t[]){100}, 1, 1, 1, 0, 0, 0};
+  ck_assert_int_eq(h_feed(&h, &f, p, 300), 0);
+  char want[512];
+  want_msg(want, sizeof want, "bin", p, 300);
+  ck_assert_str_eq(h.log, want);
+  /* a control frame's payload, also inside a fragmented message (a data
+   * message is open there) */
+  ck_assert_int_eq(ws_session_recv(h.s, (const uint8_t *)"\x89\x05" "a", 3), 0);
+  expect_no_direct(&h, 1);
+  ck_assert_int_eq(ws_session_recv(h.s, (const uint8_t *)"bcde" "\x02\x04" "frag", 10), 0);
+  ck_assert_int_eq(ws_session_recv(h.s, (const uint8_t *)"\x8a\x05" "a", 3), 0);
+  expect_no_direct(&h, 1);
+  ck_assert_int_eq(ws_session_recv(h.s, (const uint8_t *)"bcde", 4), 0);
+  ck_assert_int_eq(ws_session_recv(h.s, (const uint8_t *)"\x88\x02", 2), 0); /* close */
+  expect_no_direct(&h, 1);
+  ck_assert_int_eq(ws_session_recv(h.s, (const uint8_t *)"\x03", 1), 0);
+  expect_no_direct(&h, 1);
+  /* The server's close arrived inside the fragmented message: CLOSED,
+   * the rest is ignored, never direct. */
+  ck_assert_int_eq(ws_session_recv(h.s, (const uint8_t *)"\xe8" "\x80\x7e\x01\x00", 5), 0);
+  ck_assert_int_eq(ws_session_state(h.s), WS_SESSION_CLOSED);
+  expect_no_direct(&h, 1);
+  ck_assert_int_eq(ws_session_recv_direct(h.s, 1), WS_ERR_INVALID_ARGUMENT);
+  strcat(want, "ping:abcde|pong:abcde|close:1000:|");
+  ck_assert_str_eq(h.log, want);
+  h_fini(&h);
+
+  /* Failed with the frame's payload still pending (the decoder is in the
+   * payload, the message open): no direct buffer, the error is sticky. */
+  h_init(&h, NULL);
+  ck_assert_int_eq(ws_session_recv(h.s, (const uint8_t *)"\x81\x7e\x03\xe8" "ab\xff", 7),
+                   WS_ERR_INVALID_UTF8);
+  expect_no_direct(&h, 1);
+  ck_assert_int_eq(ws_session_recv_direct(h.s, 1), WS_ERR_INVALID_UTF8);
+  h_fini(&h);
+  /* ... and a binary frame failing at a later header: a continuation
+   * that breaks the fragmentation rules */
+  h_init(&h, NULL);
+  ck_assert_int_eq(ws_session_recv(h.s, (const uint8_t *)"\x02\x01" "a" "\x82\x7e\x01\x00", 7),
+                   WS_ERR_PROTO_FRAGMENT);
+  expect_no_direct(&h, 1);
+  h_fini(&h);
+
+  /* A compressed message (permessage-deflate, RSV1) goes through the
+   * inflater, never direct; an uncompressed one in the same session may.
+   * The payload is a raw DEFLATE stored block of 300 'a's (RFC 1951
+   * §3.2.4) and the first byte of the empty stored block that a sync flush
+   * adds, whose 00 00 ff ff the sender removed (RFC 7692 §7.2.1). */
+  h_init(&h, NULL);
+  struct ws_pmd_params params = {false, false, 15, 15};
+  ck_assert_int_eq(ws_session_enable_pmd(h.s, &params), 0);
+  struct bytes in = {0};
+  uint8_t z[306] = {0x00, 0x2c, 0x01, 0xd3, 0xfe};
+  memset(z + 5, 'a', 300);
+  z[305] = 0x00;
+  sframe(&in, true, WS_RSV1, WS_OP_BINARY, z, sizeof z);
+  ck_assert_int_eq(ws_session_recv(h.s, in.p, 4 + 10), 0);
+  expect_no_direct(&h, 1);
+  ck_assert_int_eq(ws_session_recv(h.s, in.p + 14, in.len - 14), 0);
+  want_msg(want, sizeof want, "bin", z + 5, 300);
+  ck_assert_str_eq(h.log, want);
+  bytes_free(&in);
+  sframe(&in, true, 0, WS_OP_BINARY, p, 300);
+  ck_assert_int_eq(ws_session_recv(h.s, in.p, 4), 0);
+  ck_assert_ptr_nonnull(ws_session_direct_buffer(h.s, 300, &len));
+  ck_assert_uint_eq(len, 300);
+  bytes_free(&in);
+  h_fini(&h);
+  free(p);
+}
+END_TEST
+
+START_TEST(test_direct_from_callbacks) {
+  /* on_message (from recv and from recv_direct) and on_acknowledge may not
+   * use direct receive: NULL, and WS_ERR_INVALID_STATE. */
+  struct harness h;
+  h_init(&h, NULL);
+  h.probe = true;
+  ck_assert_int_eq(ws_session_recv(h.s, (const uint8_t *)"\x82\x03" "abc", 5), 0);
+  ck_assert_str_eq(h.log, "bin:abc|probed|");
+  /* on_acknowledge runs while a large frame is half received, where direct
+   * receive is otherwise possible */
+  ck_assert_int_eq(ws_session_send_binary(h.s, (const uint8_t *)"x", 1), 0);
+  struct bytes in = {0};
+  uint8_t *p = bin_pattern(100000, 3);
+  sframe(&in, true, 0, WS_OP_BINARY, p, 100000);
+  ck_assert_int_eq(ws_session_recv(h.s, in.p, 10 + 20), 0);
+  ck_assert_int_eq(ws_session_consume_output(h.s, ws_session_want_write(h.s)), 0);
+  ck_assert_str_eq(h.log, "bin:abc|probed|ack:1|probed|");
+  /* outside the callback it is possible, and on_message probes again when
+   * recv_direct completes the message */
+  size_t len;
+  uint8_t *buf = ws_session_direct_buffer(h.s, 1, &len);
+  ck_assert_ptr_nonnull(buf);
+  ck_assert_uint_eq(len, 100000 - 20);
+  memcpy(buf, p + 20, len);
+  ck_assert_int_eq(ws_session_recv_direct(h.s, len), 0);
+  char want[256], m[64];
+  want_msg(m, sizeof m, "bin", p, 100000);
+  snprintf(want, sizeof want, "bin:abc|probed|ack:1|probed|%sprobed|", m);
+  ck_assert_str_eq(h.log, want);
+  bytes_free(&in);
+  free(p);
+  h_fini(&h);
+}
+END_TEST
+
+START_TEST(test_direct_recv_bad_n) {
+  /* n = 0 and n beyond the returned length: WS_ERR_INVALID_ARGUMENT, and
+   * nothing changed (same buffer and length offered again, nothing
+   * delivered, still OPEN). Both where the length is the frame's rest
+   * (a final frame) and where it is the buffer's room (a non-final frame
+   * larger than one step). */
+  for (int fin = 1; fin >= 0; fin--) {
+    const size_t big = 1 << 20;
+    struct harness h;
+    h_init(&h, NULL);
+    struct bytes in = {0};
+    shead(&in, fin, 0, WS_OP_BINARY, big);
+    bytes_add(&in, "0123456789", 10);
+    ck_assert_int_eq(ws_session_recv(h.s, in.p, in.len), 0);
+    size_t len;
+    uint8_t *buf = ws_session_direct_buffer(h.s, 1, &len);
+    ck_assert_ptr_nonnull(buf);
+    if (fin)
+      ck_assert_uint_eq(len, big - 10);
+    else
+      ck_assert_uint_lt(len, big - 10);
+    long calls = h.alloc.calls;
+    const size_t bad[] = {0, len + 1, big - 10 + 1, SIZE_MAX};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+      ck_assert_int_eq(ws_session_recv_direct(h.s, bad[i]), WS_ERR_INVALID_ARGUMENT);
+      size_t len2;
+      ck_assert_ptr_eq(ws_session_direct_buffer(h.s, 1, &len2), buf);
+      ck_assert_uint_eq(len2, len);
+    }
+    ck_assert_int_eq(h.alloc.calls, calls);
+    ck_assert_str_eq(h.log, "");
+    ck_assert_int_eq(ws_session_state(h.s), WS_SESSION_OPEN);
+    ck_assert_uint_eq(ws_session_want_write(h.s), 0);
+    /* exactly len is accepted */
+    memset(buf, 'z', len);
+    ck_assert_int_eq(ws_session_recv_direct(h.s, len), 0);
+    bytes_free(&in);
+    h_fini(&h);
+  }
+}
+END_TEST
+
+START_TEST(test_direct_recv_needs_buffer) {
+  /* recv_direct reports bytes read into the buffer direct_buffer *just*
+   * returned (1 <= n <= *len): with no such buffer - never asked for, NULL
+   * returned, or another call since - any n is out of range
+   * (WS_ERR_INVALID_ARGUMENT, nothing done), even where the assembly
+   * buffer happens to have room. Otherwise bytes that were never read are
+   * taken as payload. The message stays intact. */
+  const size_t big = 1 << 20;
+  uint8_t *p = bin_pattern(big, 4);
+  struct bytes in = {0};
+  sframe(&in, true, 0, WS_OP_BINARY, p, big);
+  const size_t hlen = in.len - big;
+  struct harness h;
+  h_init(&h, NULL);
+  /* the header and 10 bytes: the whole 1 MiB buffer exists already */
+  ck_assert_int_eq(ws_session_recv(h.s, in.p, hlen + 10), 0);
+  /* never asked for */
+  ck_assert_int_eq(ws_session_recv_direct(h.s, 5), WS_ERR_INVALID_ARGUMENT);
+  /* refused (remaining < min) */
+  expect_no_direct(&h, big);
+  ck_assert_int_eq(ws_session_recv_direct(h.s, 5), WS_ERR_INVALID_ARGUMENT);
+  /* offered, but bytes came through recv since */
+  size_t len;
+  ck_assert_ptr_nonnull(ws_session_direct_buffer(h.s, 1, &len));
+  ck_assert_int_eq(ws_session_recv(h.s, in.p + hlen + 10, 10), 0);
+  ck_assert_int_eq(ws_session_recv_direct(h.s, 5), WS_ERR_INVALID_ARGUMENT);
+  ck_assert_int_eq(ws_session_recv(h.s, in.p + hlen + 20, in.len - hlen - 20), 0);
+  char want[64];
+  want_msg(want, sizeof want, "bin", p, big);
+  ck_assert_str_eq(h.log, want);
+  h_fini(&h);
+  bytes_free(&in);
+  free(p);
+}
+END_TEST
+
+START_TEST(test_direct_fragmented) {
+  /* Three 300 KiB fragments with a ping between the first two, read as
+   * read_open would: headers and a few bytes through recv, the rest
+   * direct. One message, intact; the buffer grows with what arrived. */
+  const size_t frag = 300 << 10, total = 3 * frag;
+  uint8_t *p = bin_pattern(total, 5);
+  struct bytes in = {0};
+  sframe(&in, false, 0, WS_OP_BINARY, p, frag);
+  sframe_str(&in, true, WS_OP_PING, "p");
+  sframe(&in, false, 0, WS_OP_CONTINUATION, p + frag, frag);
+  sframe(&in, true, 0, WS_OP_CONTINUATION, p + 2 * frag, frag);
+  static const size_t steps[] = {65536, 1, 100000, 4093, 300000};
+  struct feed f = {steps, sizeof steps / sizeof steps[0], 16, 1, 0, 0, 0};
+  struct harness h;
+  h_init(&h, NULL);
+  ck_assert_int_eq(h_feed(&h, &f, in.p, in.len), 0);
+  char want[128];
+  want_msg(want, sizeof want, "bin", p, total);
+  char want_log[160];
+  snprintf(want_log, sizeof want_log, "ping:p|%s", want);
+  ck_assert_str_eq(h.log, want_log);
+  char out[64] = "";
+  h_drain(&h, out, sizeof out, 0);
+  ck_assert_str_eq(out, "pong:p|");
+  /* mostly direct: at most `small` bytes per frame went through recv */
+  ck_assert_uint_ge(f.direct_bytes, total - 4 * 16);
+  /* memory followed arrival: never twice the message */
+  ck_assert_uint_lt(h.largest, 2 * total);
+  h_fini(&h);
+  bytes_free(&in);
+  free(p);
+}
+END_TEST
+
+START_TEST(test_direct_huge_claim) {
+  /* A frame claiming 1 TiB (a huge limit allows it) with 10 bytes
+   * arrived: direct_buffer grows by about one step, never by the claim,
+   * and later by about what arrived, for a non-final frame and for a final
+   * one beyond PREALLOC_MAX alike. */
+  struct ws_session_options opt = {UINT64_C(1) << 41, 0};
+  for (int fin = 0; fin <= 1; fin++) {
+    struct harness h;
+    h_init(&h, &opt);
+    struct bytes in = {0};
+    shead(&in, fin, 0, WS_OP_BINARY, UINT64_C(1) << 40);
+    bytes_add(&in, "0123456789", 10);
+    ck_assert_int_eq(ws_session_recv(h.s, in.p, in.len), 0);
+    ck_assert_uint_le(h.largest, 4096);
+    size_t arrived = 10;
+    for (int round = 0; round < 6; round++) {
+      size_t len;
+      uint8_t *buf = ws_session_direct_buffer(h.s, 1, &len);
+      ck_assert_ptr_nonnull(buf);
+      ck_assert_uint_gt(len, 0);
+      /* one step (doubling may round it up to twice) the first time,
+       * then at most about twice what arrived */
+      if (round == 0)
+        ck_assert_uint_le(h.largest, 2 * DIRECT_STEP);
+      ck_assert_uint_le(h.largest, 2 * (arrived + DIRECT_STEP));
+      ck_assert_uint_le(arrived + len, h.largest); /* offered only what exists */
+      memset(buf, 'x', len);
+      ck_assert_int_eq(ws_session_recv_direct(h.s, len), 0);
+      arrived += len;
+    }
+    ck_assert_uint_ge(arrived, 4 * DIRECT_STEP); /* it did grow */
+    ck_assert_str_eq(h.log, "");
+    bytes_free(&in);
+    h_fini(&h);
+  }
+}
+END_TEST
+
+START_TEST(test_prealloc_boundary) {
+  /* ws_msg_grow: a final frame of at most 4 MiB gets its whole size at
+   * once - through recv (header + 10 bytes) or direct_buffer (header
+   * only) alike; a larger one, and a non-final one, grow with what
+   * arrives. */
+  static const struct {
+    bool fin;
+    size_t claim;
+    bool whole; /* one allocation of the claim */
+  } cases[] = {
+      {true, PREALLOC_MAX, true},
+      {true, PREALLOC_MAX + 1, false},
+      {false, PREALLOC_MAX, false},
+      {true, 1000, true},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    for (int via_direct = 0; via_direct <= 1; via_direct++) {
+      struct harness h;
+      h_init(&h, NULL);
+      struct bytes in = {0};
+      shead(&in, cases[i].fin, 0, WS_OP_BINARY, cases[i].claim);
+      if (!via_direct)
+        bytes_add(&in, "0123456789", 10);
+      ck_assert_int_eq(ws_session_recv(h.s, in.p, in.len), 0);
+      size_t len;
+      if (via_direct)
+        ck_assert_ptr_nonnull(ws_session_direct_buffer(h.s, 1, &len));
+      if (cases[i].whole)
+        ck_assert_uint_eq(h.largest, cases[i].claim);
+      else /* what arrived (recv), or one step (direct) */
+        ck_assert_uint_le(h.largest, via_direct ? DIRECT_STEP : 4096);
+      ck_assert_int_eq(h.alloc.calls, 2); /* the session, one buffer */
+      bytes_free(&in);
+      h_fini(&h);
+    }
+  }
+  /* The final fragment of a message within 4 MiB: the whole message at
+   * once (what arrived plus the frame's claim). */
+  struct harness h;
+  h_init(&h, NULL);
+  struct bytes in = {0};
+  shead(&in, false, 0, WS_OP_BINARY, 100);
+  bytes_add(&in, (const uint8_t[100]){0}, 100);
+  shead(&in, true, 0, WS_OP_CONTINUATION, 1 << 20);
+  ck_assert_int_eq(ws_session_recv(h.s, in.p, in.len), 0);
+  size_t len;
+  uint8_t *buf = ws_session_direct_buffer(h.s, 1, &len);
+  ck_assert_ptr_nonnull(buf);
+  ck_assert_uint_eq(len, 1 << 20);
+  ck_assert_uint_eq(h.largest, 100 + (1 << 20));
+  bytes_free(&in);
+  h_fini(&h);
+}
+END_TEST
+
+START_TEST(test_prealloc_off) {
+  /* ws_session_set_prealloc(false): buffers grow only with what arrived,
+   * through recv and through direct_buffer alike. A 1 MiB final frame
+   * with 10 bytes arrived must not take a 1 MiB buffer at once; direct
+   * receive then grows by about one step, as beyond 4 MiB. Turned on
+   * again, the next final frame gets its size at once. */
+  const size_t big = 1 << 20, big2 = 3 << 20;
+  uint8_t *p = bin_pattern(big2, 8);
+  for (int via_direct = 0; via_direct <= 1; via_direct++) {
+    struct harness h;
+    h_init(&h, NULL);
+    ws_session_set_prealloc(h.s, false);
+    struct bytes in = {0};
+    sframe(&in, true, 0, WS_OP_BINARY, p, big);
+    const size_t hlen = in.len - big;
+    ck_assert_int_eq(ws_session_recv(h.s, in.p, hlen + 10), 0);
+    ck_assert_uint_le(h.largest, 4096);
+    static const size_t steps[] = {65536};
+    struct feed f = {steps, 1, 65536, 1, 0, 0, 0};
+    if (via_direct) {
+      size_t len;
+      ck_assert_ptr_nonnull(ws_session_direct_buffer(h.s, 1, &len));
+      ck_assert_uint_le(h.largest, 2 * DIRECT_STEP);
+      ck_assert_int_eq(h_feed(&h, &f, in.p + hlen + 10, in.len - hlen - 10), 0);
+    } else {
+      for (size_t pos = hlen + 10; pos < in.len; pos += 65536) {
+        size_t n = in.len - pos < 65536 ? in.len - pos : 65536;
+        ck_assert_int_eq(ws_session_recv(h.s, in.p + pos, n), 0);
+      }
+    }
+    char want[64];
+    want_msg(want, sizeof want, "bin", p, big);
+    ck_assert_str_eq(h.log, want);
+    /* on again */
+    ws_session_set_prealloc(h.s, true);
+    bytes_free(&in);
+    sframe(&in, true, 0, WS_OP_BINARY, p, big2);
+    long calls = h.alloc.calls;
+    ck_assert_int_eq(ws_session_recv(h.s, in.p, in.len - big2 + 10), 0);
+    ck_assert_int_eq(h.alloc.calls, calls + 1);
+    ck_assert_uint_eq(h.largest, big2);
+    bytes_free(&in);
+    h_fini(&h);
+  }
+  free(p);
+}
+END_TEST
+
+START_TEST(test_direct_size_limit) {
+  /* max_message_size is enforced at the header, so the direct path never
+   * sees an oversize frame; a message exactly at the limit works. */
+  const size_t max = 300000;
+  struct ws_session_options opt = {max, 0};
+  uint8_t *p = bin_pattern(max + 1, 6);
+  static const size_t steps[] = {70000};
+  char want[128];
+  want_msg(want, sizeof want, "bin", p, max);
+  /* exactly the limit, one frame and two fragments */
+  for (int frags = 1; frags <= 2; frags++) {
+    struct bytes in = {0};
+    if (frags == 1) {
+      sframe(&in, true, 0, WS_OP_BINARY, p, max);
+    } else {
+      sframe(&in, false, 0, WS_OP_BINARY, p, 200000);
+      sframe(&in, true, 0, WS_OP_CONTINUATION, p + 200000, max - 200000);
+    }
+    struct feed f = {steps, 1, 16, 1, 0, 0, 0};
+    struct harness h;
+    h_init(&h, &opt);
+    ck_assert_int_eq(h_feed(&h, &f, in.p, in.len), 0);
+    ck_assert_str_eq(h.log, want);
+    ck_assert_uint_ge(f.direct_bytes, max - 2 * 16);
+    h_fini(&h);
+    bytes_free(&in);
+  }
+  /* one byte over: fails at the header, before any buffer */
+  for (int frags = 1; frags <= 2; frags++) {
+    struct bytes in = {0};
+    if (frags == 1) {
+      shead(&in, true, 0, WS_OP_BINARY, max + 1);
+    } else {
+      sframe(&in, false, 0, WS_OP_BINARY, p, 200000);
+      shead(&in, true, 0, WS_OP_CONTINUATION, max - 200000 + 1);
+    }
+    struct feed f = {steps, 1, 16, 1, 0, 0, 0};
+    struct harness h;
+    h_init(&h, &opt);
+    ck_assert_int_eq(h_feed(&h, &f, in.p, in.len), WS_ERR_MESSAGE_TOO_BIG);
+    expect_no_direct(&h, 1);
+    if (frags == 1)
+      ck_assert_int_eq(h.alloc.calls, 1); /* the session only */
+    ck_assert_str_eq(h.log, "error:WS_ERR_MESSAGE_TOO_BIG|");
+    char out[64] = "";
+    h_drain(&h, out, sizeof out, 0);
+    ck_assert_str_eq(out, "close:1009:|");
+    h_fini(&h);
+    bytes_free(&in);
+  }
+  free(p);
+}
+END_TEST
+
+START_TEST(test_direct_alloc_failure) {
+  /* The buffer cannot grow: direct_buffer returns NULL and changes
+   * nothing; the recv that follows meets the same shortage and fails with
+   * WS_ERR_NOMEM (1011). Nothing leaks (h_fini). For a final frame (its
+   * whole size at once) and a non-final one (grown step by step). */
+  for (int fin = 1; fin >= 0; fin--) {
+    struct harness h;
+    h_init(&h, NULL);
+    struct bytes in = {0};
+    shead(&in, fin, 0, WS_OP_BINARY, 1 << 20);
+    /* the non-final frame already has a small buffer */
+    if (!fin)
+      bytes_add(&in, "0123456789", 10);
+    ck_assert_int_eq(ws_session_recv(h.s, in.p, in.len), 0);
+    h.fail_all = true;
+    expect_no_direct(&h, 1);
+    ck_assert_int_ge(h.alloc.failures, 1);
+    ck_assert_int_eq(ws_session_state(h.s), WS_SESSION_OPEN);
+    ck_assert_str_eq(h.log, "");
+    uint8_t more[1000];
+    memset(more, 'm', sizeof more);
+    ck_assert_int_eq(ws_session_recv(h.s, more, sizeof more), WS_ERR_NOMEM);
+    ck_assert_str_eq(h.log, "error:WS_ERR_NOMEM|");
+    ck_assert_int_eq(ws_session_state(h.s), WS_SESSION_FAILED);
+    expect_no_direct(&h, 1);
+    ck_assert_int_eq(ws_session_recv_direct(h.s, 1), WS_ERR_NOMEM);
+    char out[64] = "";
+    h_drain(&h, out, sizeof out, 0); /* the close needs no allocation */
+    ck_assert_str_eq(out, "close:1011:|");
+    ck_assert(ws_session_is_finished(h.s));
+    h.fail_all = false;
+    bytes_free(&in);
+    h_fini(&h);
+  }
+
+  /* One failing allocation at each point of a direct-read fragmented
+   * message: either the message arrives intact or the session fails with
+   * WS_ERR_NOMEM and 1011; never anything else, never a leak. */
+  const size_t frag = 300 << 10;
+  uint8_t *p = bin_pattern(2 * frag, 7);
+  struct bytes in = {0};
+  sframe(&in, false, 0, WS_OP_BINARY, p, frag);
+  sframe(&in, true, 0, WS_OP_CONTINUATION, p + frag, frag);
+  char want[64];
+  want_msg(want, sizeof want, "bin", p, 2 * frag);
+  static const size_t steps[] = {50000, 200000};
+  int failed = 0, completed_after_failure = 0;
+  for (long n = 2; n < 12; n++) {
+    struct harness h;
+    h_init(&h, NULL);
+    h.alloc.fail_at = n;
+    struct feed f = {steps, 2, 16, 1, 0, 0, 0};
+    int rv = h_feed(&h, &f, in.p, in.len);
+    if (rv == 0) {
+      ck_assert_str_eq(h.log, want);
+      completed_after_failure += h.alloc.failures > 0;
+    } else {
+      ck_assert_int_eq(rv, WS_ERR_NOMEM);
+      ck_assert_int_eq(h.alloc.failures, 1);
+      ck_assert_str_eq(h.log, "error:WS_ERR_NOMEM|");
+      char out[64] = "";
+      h_drain(&h, out, sizeof out, 0);
+      ck_assert_str_eq(out, "close:1011:|");
+      failed++;
+    }
+    h_fini(&h);
+  }
+  /* A failure in direct_buffer is survived (recv retries and can succeed);
+   * one in recv fails the session. Both happened. */
+  ck_assert_int_gt(completed_after_failure, 0);
+  ck_assert_int_gt(failed, 0);
+  bytes_free(&in);
+  free(p);
+}
+END_TEST
+
 static Suite *session_suite(void) {
   Suite *s = suite_create("ws_session");
   TCase *tc = tcase_create("receive");
@@ -1317,6 +2165,22 @@ static Suite *session_suite(void) {
   tcase_add_test(tc, test_echo_from_callback);
   tcase_add_test(tc, test_take_message_buffer);
   tcase_add_test(tc, test_output_queue_random);
+  suite_add_tcase(s, tc);
+  tc = tcase_create("direct");
+  tcase_set_timeout(tc, 300);
+  tcase_add_test(tc, test_direct_binary);
+  tcase_add_test(tc, test_direct_text_utf8);
+  tcase_add_test(tc, test_direct_text_invalid);
+  tcase_add_test(tc, test_direct_refused);
+  tcase_add_test(tc, test_direct_from_callbacks);
+  tcase_add_test(tc, test_direct_recv_bad_n);
+  tcase_add_test(tc, test_direct_recv_needs_buffer);
+  tcase_add_test(tc, test_direct_fragmented);
+  tcase_add_test(tc, test_direct_huge_claim);
+  tcase_add_test(tc, test_prealloc_boundary);
+  tcase_add_test(tc, test_prealloc_off);
+  tcase_add_test(tc, test_direct_size_limit);
+  tcase_add_test(tc, test_direct_alloc_failure);
   suite_add_tcase(s, tc);
   tc = tcase_create("oom");
   tcase_set_timeout(tc, 300);
