@@ -61,6 +61,7 @@ struct ws_session {
   size_t msg_cap;
   bool delivering_buf; /* on_message is running on msg_buf */
   bool no_prealloc;    /* ws_session_set_prealloc(false) */
+  size_t direct_offer; /* room the last ws_session_direct_buffer gave; 0 = none */
   uint8_t ctl_in[WS_CONTROL_MAX];
   size_t ctl_in_len;
   struct ws_utf8 reason_utf8;
@@ -808,6 +809,8 @@ static bool ws_direct_possible(const struct ws_session *s) {
 
 uint8_t *ws_session_direct_buffer(struct ws_session *s, size_t min, size_t *len) {
   *len = 0;
+  if (!s->in_callback)
+    s->direct_offer = 0;
   if (!ws_direct_possible(s) || s->dec.remaining < (min ? min : 1))
     return NULL;
   uint64_t rem = s->dec.remaining;
@@ -815,7 +818,7 @@ uint8_t *ws_session_direct_buffer(struct ws_session *s, size_t min, size_t *len)
    * what is free, or at least as much again as arrived (>= one step), so
    * memory still follows what arrives, never a header's claim. */
   uint64_t want = rem;
-  if (!s->dec.hdr.fin || (uint64_t)s->msg_len + rem > WS_PREALLOC_MAX) {
+  if (!s->dec.hdr.fin || (uint64_t)s->msg_len + rem > WS_PREALLOC_MAX || s->no_prealloc) {
     uint64_t step = s->msg_len > WS_DIRECT_STEP ? s->msg_len : WS_DIRECT_STEP;
     uint64_t room = s->msg_cap - (size_t)s->msg_len;
     if (room > step)
@@ -829,6 +832,7 @@ uint8_t *ws_session_direct_buffer(struct ws_session *s, size_t min, size_t *len)
     return NULL; /* ws_session_recv will meet the same shortage and fail */
   size_t room = s->msg_cap - (size_t)s->msg_len;
   *len = room < rem ? room : (size_t)rem;
+  s->direct_offer = *len;
   return s->msg_buf + s->msg_len;
 }
 
@@ -837,8 +841,10 @@ int ws_session_recv_direct(struct ws_session *s, size_t n) {
     return WS_ERR_INVALID_STATE;
   if (s->state == WS_SESSION_FAILED)
     return s->error;
-  if (!ws_direct_possible(s) || n > s->msg_cap - (size_t)s->msg_len)
+  /* Only into the room just offered, and only once. */
+  if (!ws_direct_possible(s) || n == 0 || n > s->direct_offer)
     return WS_ERR_INVALID_ARGUMENT;
+  s->direct_offer = 0;
   struct ws_frame_chunk ch;
   int rv = ws_frame_decode_external(&s->dec, s->msg_buf + s->msg_len, n, &ch);
   if (rv < 0)
@@ -855,6 +861,7 @@ int ws_session_recv_direct(struct ws_session *s, size_t n) {
 int ws_session_recv(struct ws_session *s, const uint8_t *in, size_t len) {
   if (s->in_callback)
     return WS_ERR_INVALID_STATE;
+  s->direct_offer = 0; /* any offer is void once bytes come this way */
   if (s->state == WS_SESSION_FAILED)
     return s->error;
   int rv = 0;
