@@ -131,15 +131,36 @@ static std::u16string UTF8ToUTF16(const char *p, size_t n)
   return out;
 }
 
+/* Eight bytes at a time (received text is mostly ASCII, and this scan was
+ * a quarter of the script path's time per 1 KiB message byte by byte). */
+static bool IsAscii(const char *s, size_t len)
+{
+  const uint64_t high = 0x8080808080808080ull;
+  size_t i = 0;
+  for (; i + 32 <= len; i += 32) {
+    uint64_t a, b, c, d;
+    memcpy(&a, s + i, 8);
+    memcpy(&b, s + i + 8, 8);
+    memcpy(&c, s + i + 16, 8);
+    memcpy(&d, s + i + 24, 8);
+    if ((a | b | c | d) & high)
+      return false;
+  }
+  for (; i + 8 <= len; i += 8) {
+    uint64_t a;
+    memcpy(&a, s + i, 8);
+    if (a & high)
+      return false;
+  }
+  for (; i < len; i++)
+    if ((unsigned char)s[i] >= 0x80)
+      return false;
+  return true;
+}
+
 JSString *NewStringFromUTF8(JSContext *cx, const char *s, size_t len)
 {
-  bool ascii = true;
-  for (size_t i = 0; i < len; i++)
-    if ((unsigned char)s[i] >= 0x80) {
-      ascii = false;
-      break;
-    }
-  if (ascii)
+  if (IsAscii(s, len))
     return JS_NewStringCopyN(cx, s, len);
   std::u16string u = UTF8ToUTF16(s, len);
   return JS_NewUCStringCopyN(cx, u.data(), u.size());
