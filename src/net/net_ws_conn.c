@@ -295,7 +295,7 @@ static void free_blocks(ev_block *b) {
         net_bufpool_put(r->ptr);
       off += r->size;
     }
-    free(b);
+    net_bufpool_put(b); /* full-size blocks are reused (net_bufpool_get) */
     b = next;
   }
 }
@@ -345,7 +345,9 @@ static ev_rec *ev_add(net_ws_conn *c, uint8_t type, size_t inline_len) {
     size_t cap = b ? (b->cap * 2u > EV_BLOCK_MAX ? EV_BLOCK_MAX : b->cap * 2u) : EV_BLOCK_MIN;
     if (cap < need)
       cap = need;
-    ev_block *nb = malloc(sizeof *nb + cap);
+    /* The largest blocks cycle through the buffer pool: a busy connection
+     * then reuses mapped pages instead of faulting fresh ones in. */
+    ev_block *nb = net_bufpool_get(sizeof *nb + cap);
     if (!nb) {
       c->ev_oom = true;
       return NULL;
