@@ -22,6 +22,9 @@
 
 #include <cmath>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <string>
 
 namespace jsb {
@@ -131,12 +134,24 @@ static std::u16string UTF8ToUTF16(const char *p, size_t n)
   return out;
 }
 
-/* Eight bytes at a time (received text is mostly ASCII, and this scan was
- * a quarter of the script path's time per 1 KiB message byte by byte). */
+/* 64 (SSE2) or eight bytes at a time: received text is mostly ASCII, and
+ * this scan was a quarter of the script path's time per 1 KiB message
+ * byte by byte. */
 static bool IsAscii(const char *s, size_t len)
 {
   const uint64_t high = 0x8080808080808080ull;
   size_t i = 0;
+#if defined(__SSE2__)
+  /* 64 bytes per step: one movemask tells whether any top bit is set. */
+  for (; i + 64 <= len; i += 64) {
+    __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s + i));
+    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s + i + 16));
+    __m128i c = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s + i + 32));
+    __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i *>(s + i + 48));
+    if (_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(a, b), _mm_or_si128(c, d))))
+      return false;
+  }
+#endif
   for (; i + 32 <= len; i += 32) {
     uint64_t a, b, c, d;
     memcpy(&a, s + i, 8);

@@ -70,9 +70,9 @@ roundtrip("testAString", "lone \ud800 surrogate", "");
 roundtrip("testDOMString", "dom", "x");
 roundtrip("testUTF8String", "\u00e9\u20ac\ud83d\ude00", "x");
 roundtrip("testUTF8String", "", null);
-// The ASCII check reads 32 and 8 bytes at a time: one non-ASCII character
+// The ASCII check reads 64, 32 and 8 bytes at a time: one non-ASCII character
 // at every position of strings around those sizes takes the UTF-8 path.
-for (const n of [1, 7, 8, 9, 31, 32, 33, 40, 70]) {
+for (const n of [1, 7, 8, 9, 31, 32, 33, 40, 63, 64, 65, 70, 130]) {
   const ascii = "a".repeat(n);
   roundtrip("testUTF8String", ascii, "x");
   for (let at = 0; at < n; at++)
