@@ -97,6 +97,14 @@ struct Runtime {
   JS::PersistentRooted<JS::GCVector<JSObject *, 0, js::SystemAllocPolicy>> cleanups;
   /* nsISupports identity -> wrapper whose JS object is (weakly) alive. */
   std::unordered_map<nsISupports *, NativeWrapper *> natives;
+  /* Method descriptor -> its name as a pinned atom (JS-implemented calls
+   * look the function up by id instead of atomizing the name each time).
+   * Pinned atoms live as long as the runtime, so ids need no rooting. */
+  struct MethodId {
+    const char *name;
+    jsid id;
+  };
+  std::unordered_map<const void *, MethodId> methodIds;
   /* Natives whose JS wrappers were finalized, released after the GC. */
   std::vector<nsISupports *> deferred;
   bool releasePosted = false;

@@ -496,6 +496,25 @@ static void StoreInArg(ParamStorage &s, const XPTTypeDescriptor &t, xpt_stub_rea
   }
 }
 
+/* The property key of method m's name (see Runtime::methodIds); false with
+ * an exception pending when it cannot be made. */
+static bool MethodKey(JSContext *cx, const XPTMethodDescriptor *m, JS::MutableHandleId out)
+{
+  auto it = gRt->methodIds.find(m);
+  if (it != gRt->methodIds.end() &&
+      (it->second.name == m->name || strcmp(it->second.name, m->name) == 0)) {
+    out.set(it->second.id);
+    return true;
+  }
+  JSString *atom = JS_AtomizeAndPinString(cx, m->name);
+  if (!atom)
+    return false;
+  jsid id = JS::PropertyKey::fromPinnedString(atom);
+  gRt->methodIds[m] = Runtime::MethodId{m->name, id};
+  out.set(id);
+  return true;
+}
+
 static nsresult CallJS(WJSTearoff *self, uint16_t index, const xpt_stub_frame *frame)
 {
   WJSRoot *r = self->root;
@@ -599,7 +618,8 @@ static nsresult CallJS(WJSTearoff *self, uint16_t index, const xpt_stub_frame *f
       fval = thisv;
       ok = true;
     } else {
-      ok = JS_GetProperty(cx, obj, m->name, &fval);
+      JS::RootedId id(cx);
+      ok = MethodKey(cx, m, &id) && JS_GetPropertyById(cx, obj, id, &fval);
     }
     if (ok && !(fval.isObject() && JS::IsCallable(&fval.toObject()))) {
       gRt->jsDepth--;
