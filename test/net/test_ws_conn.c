@@ -1145,6 +1145,23 @@ static void blast_server_start(server *s) {
   ck_assert_msg(server_start(s, script, args, true), "cannot start %s", script);
 }
 
+/* The setup the stalled-server tests share: a /blast server of their own
+ * (768 x 64 KiB, waiting for "go", reporting stalls), the runtime, and a
+ * record whose on_start runs `hook`. Returns the parameters for a limit
+ * of 256 KiB; the caller may change them before open_rec. */
+static net_ws_conn_params stalled_blast_setup(server *s, rec *r, void (*hook)(rec *)) {
+  blast_server_start(s);
+  boot();
+  memset(r, 0, sizeof *r);
+  r->blast_size = 64 * 1024;
+  r->send_go = true;
+  r->start_hook = hook;
+  r->srv = s;
+  net_ws_conn_params p = params(s->port, "/blast?count=768&size=65536&wait=1&report=1");
+  p.max_undelivered = 256 * 1024;
+  return p;
+}
+
 /* start_hook: keeps the owner's thread busy, as a slow listener would,
  * until the server reports that its sends stopped completing (the client
  * stopped reading: TCP flow control holds the server back), that it sent
@@ -1197,15 +1214,8 @@ static bool no_live_conns(rec *r) {
 START_TEST(backpressure_holds_a_fast_server) {
   enum { COUNT = 768, SIZE = 64 * 1024, LIMIT = 256 * 1024 };
   server s;
-  blast_server_start(&s);
-  boot();
-  rec r = {0};
-  r.blast_size = SIZE;
-  r.send_go = true;
-  r.start_hook = block_until_server_stalls;
-  r.srv = &s;
-  net_ws_conn_params p = params(s.port, "/blast?count=768&size=65536&wait=1&report=1");
-  p.max_undelivered = LIMIT;
+  rec r;
+  net_ws_conn_params p = stalled_blast_setup(&s, &r, block_until_server_stalls);
   ck_assert_uint_eq(open_rec(&r, &p), NS_OK);
   expect_stop(&r, NS_OK, 120000);
   const char *out = server_output(&s, 10);
@@ -1293,15 +1303,8 @@ static void abort_when_stalled(rec *r) {
 START_TEST(abort_while_paused) {
   enum { COUNT = 768, SIZE = 64 * 1024, LIMIT = 256 * 1024 };
   server s;
-  blast_server_start(&s);
-  boot();
-  rec r = {0};
-  r.blast_size = SIZE;
-  r.send_go = true;
-  r.start_hook = abort_when_stalled;
-  r.srv = &s;
-  net_ws_conn_params p = params(s.port, "/blast?count=768&size=65536&wait=1&report=1");
-  p.max_undelivered = LIMIT;
+  rec r;
+  net_ws_conn_params p = stalled_blast_setup(&s, &r, abort_when_stalled);
   ck_assert_uint_eq(open_rec(&r, &p), NS_OK);
   expect_stop(&r, NS_ERROR_ABORT, 20000);
   ck_assert_msg(strstr(server_output(&s, 0), "blast stalled"), "not paused:\n%s", s.out);
@@ -1325,15 +1328,8 @@ END_TEST
  * leaks (shut(): XPCOM leak accounting; ASan: the message buffers). */
 START_TEST(release_while_paused) {
   server s;
-  blast_server_start(&s);
-  boot();
-  rec r = {0};
-  r.blast_size = 64 * 1024;
-  r.send_go = true;
-  r.start_hook = block_until_server_stalls;
-  r.srv = &s;
-  net_ws_conn_params p = params(s.port, "/blast?count=768&size=65536&wait=1&report=1");
-  p.max_undelivered = 256 * 1024;
+  rec r;
+  net_ws_conn_params p = stalled_blast_setup(&s, &r, block_until_server_stalls);
   ck_assert_uint_eq(open_rec(&r, &p), NS_OK);
   /* on_start has returned: what was read meanwhile is still queued, so
    * the backlog is at the limit and reading is paused. */
@@ -1367,15 +1363,8 @@ static void close_when_stalled(rec *r) {
  * keepalive does not): the timer starts over when it fires while paused. */
 START_TEST(client_close_while_paused) {
   server s;
-  blast_server_start(&s);
-  boot();
-  rec r = {0};
-  r.blast_size = 64 * 1024;
-  r.send_go = true;
-  r.start_hook = close_when_stalled;
-  r.srv = &s;
-  net_ws_conn_params p = params(s.port, "/blast?count=768&size=65536&wait=1&report=1");
-  p.max_undelivered = 256 * 1024;
+  rec r;
+  net_ws_conn_params p = stalled_blast_setup(&s, &r, close_when_stalled);
   p.close_timeout_ms = 1000;
   ck_assert_uint_eq(open_rec(&r, &p), NS_OK);
   expect_stop(&r, NS_OK, 120000);
