@@ -33,7 +33,10 @@
  *     failed (then the object says why: state broken, errorCode).
  *   - on_start: once, after a valid 101 and before any message; never after
  *     a failure.
- *   - on_message, on_acknowledge, on_server_close: while open.
+ *   - on_message, on_acknowledge, on_server_close: while open. A message
+ *     sent but not yet begun on the wire when the server's close arrives
+ *     (or the connection fails) is dropped and never acknowledged: the
+ *     owner learns which messages left from on_acknowledge alone.
  *   - on_stop: exactly once, last. Nothing follows it.
  *
  * Final status (Gecko 8, see ../../shared/reference and issue 4):

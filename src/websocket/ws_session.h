@@ -35,7 +35,10 @@
  *    1000-1003, 1007-1014, 3000-4999 (the codes Autobahn|Testsuite accepts)
  *    → 1002; a reason that is not UTF-8 → 1007. Otherwise we echo the code
  *    (an empty close for an empty one) unless we already sent a close, and
- *    report on_close. Everything after the server's close is ignored.
+ *    report on_close. Everything after the server's close is ignored. The
+ *    echo goes out at once (§5.5.1): data messages queued but not yet
+ *    begun are dropped then, as on a failure, and get no on_acknowledge
+ *    (the rest of a partly written frame still goes first).
  *  - Any violation fails the connection: a close frame with the error's
  *    code (ws_error_close_code: 1002, 1007, 1009, 1011) is queued — unsent
  *    data is dropped, except the rest of a frame already partly written —
