@@ -5,8 +5,10 @@
  * The owner (the channel) creates the connection on its own thread and
  * from then on talks to it only by commands (send, close, abort) and
  * events (start, message, acknowledge, server close, stop) that cross
- * threads as queued events; no state is shared but the byte counter of
- * net_ws_conn_buffered().
+ * threads as queued events; no state is shared but two atomic byte
+ * counters: net_ws_conn_buffered()'s (sent, not yet written) and the
+ * receive backlog (received, not yet delivered to the owner; with a resume
+ * flag, see max_undelivered).
  *
  * On the socket thread the connection runs:
  *   resolve (net_dns) → admission (net_admission: one CONNECTING per
