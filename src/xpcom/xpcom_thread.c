@@ -44,6 +44,12 @@ typedef struct waiter_node {
   xpcom_thread *thread; /* owned reference: woken with a no-op event */
 } waiter_node;
 
+typedef struct close_hook {
+  struct close_hook *next;
+  void (*fn)(void *);
+  void *arg;
+} close_hook;
+
 struct xpcom_thread {
   nsIThread iface; /* identity; nsIEventTarget shares it (prefix vtable) */
   uint32_t refcnt;
@@ -64,6 +70,8 @@ struct xpcom_thread {
   bool registered;       /* in the registry (which holds a reference) */
   bool can_invoke_js;
   waiter_node *waiters;  /* threads to wake when finished */
+  close_hook *close_hooks; /* xpcom_thread_at_close, newest first */
+  bool hooks_run;        /* they ran (or are running): no new ones */
   xpcom_thread *async_joiner; /* asyncShutdown caller: joins us */
 
   atomic_bool shutdown_requested;
@@ -127,6 +135,12 @@ static void thread_destroy(xpcom_thread *t) {
     n = next;
   }
   xpcom_timers_thread_gone(t);
+  /* Hooks of a thread that never finished (it never ran) do not run. */
+  while (t->close_hooks) {
+    close_hook *h = t->close_hooks;
+    t->close_hooks = h->next;
+    free(h);
+  }
   if (t->pollable)
     PR_DestroySocketPollFd(t->pollable); /* the wrapper only */
   if (t->wake_fd >= 0)
@@ -379,7 +393,27 @@ static bool process_next(xpcom_thread *t, bool may_wait, uint32_t *ran) {
 
 /* Runs every event, including those queued meanwhile, then closes the
  * queue and cancels the thread's timers. On the thread itself. */
+static void run_close_hooks(xpcom_thread *t) {
+  for (;;) {
+    PR_Lock(t->lock);
+    t->hooks_run = true;
+    close_hook *h = t->close_hooks;
+    if (h)
+      t->close_hooks = h->next;
+    PR_Unlock(t->lock);
+    if (!h)
+      return;
+    h->fn(h->arg); /* outside the lock: it may dispatch, or cancel others */
+    free(h);
+  }
+}
+
 static void drain_and_close(xpcom_thread *t) {
+  /* What was already queued first (a stop on its way is delivered as
+   * such), then the hooks, then whatever they and others queued. */
+  while (process_next(t, false, NULL)) {
+  }
+  run_close_hooks(t);
   for (;;) {
     while (process_next(t, false, NULL)) {
     }
@@ -1055,6 +1089,47 @@ XPCOM_API(nsresult) xpcom_thread_detach_current(void) {
 XPCOM_API(bool) xpcom_thread_shutdown_requested(nsIThread *thread) {
   xpcom_thread *t = xpcom_thread_from_iface(thread);
   return t ? atomic_load(&t->shutdown_requested) : false;
+}
+
+XPCOM_API(nsresult) xpcom_thread_at_close(nsIThread *thread, void (*fn)(void *), void *arg) {
+  xpcom_thread *t = xpcom_thread_from_iface(thread);
+  if (!t || !fn)
+    return NS_ERROR_INVALID_ARG;
+  close_hook *h = malloc(sizeof *h);
+  if (!h)
+    return NS_ERROR_OUT_OF_MEMORY;
+  h->fn = fn;
+  h->arg = arg;
+  PR_Lock(t->lock);
+  bool late = t->hooks_run || t->closed;
+  if (!late) {
+    h->next = t->close_hooks;
+    t->close_hooks = h;
+  }
+  PR_Unlock(t->lock);
+  if (late) {
+    free(h);
+    return NS_ERROR_UNEXPECTED;
+  }
+  return NS_OK;
+}
+
+XPCOM_API(bool) xpcom_thread_cancel_at_close(nsIThread *thread, void (*fn)(void *), void *arg) {
+  xpcom_thread *t = xpcom_thread_from_iface(thread);
+  if (!t)
+    return false;
+  close_hook *found = NULL;
+  PR_Lock(t->lock);
+  for (close_hook **pp = &t->close_hooks; *pp; pp = &(*pp)->next) {
+    if ((*pp)->fn == fn && (*pp)->arg == arg) {
+      found = *pp;
+      *pp = found->next;
+      break;
+    }
+  }
+  PR_Unlock(t->lock);
+  free(found);
+  return found != NULL;
 }
 
 XPCOM_API(PRFileDesc *) xpcom_thread_pollable(nsIThread *thread) {

@@ -122,6 +122,26 @@ XPCOM_API(nsresult) xpcom_thread_detach_current(void);
 XPCOM_API(bool) xpcom_thread_shutdown_requested(nsIThread *thread);
 
 /*
+ * Registers fn(arg) to run once on `thread` itself when it finishes (its
+ * shutdown, or NS_ShutdownXPCOM for the main thread): after the events
+ * queued at that point have run and before the queue closes, so fn may
+ * still call listeners and dispatch to the thread. For objects bound to a
+ * thread that must not outlive it silently (a channel whose stop event
+ * could otherwise never be delivered). Hooks run newest first.
+ * NS_ERROR_INVALID_ARG (no fn, not one of this runtime's threads),
+ * NS_ERROR_UNEXPECTED (the thread is already finishing: fn will not run),
+ * NS_ERROR_OUT_OF_MEMORY. Any thread.
+ */
+XPCOM_API(nsresult) xpcom_thread_at_close(nsIThread *thread, void (*fn)(void *), void *arg);
+
+/*
+ * Removes one registration of fn(arg) made with xpcom_thread_at_close.
+ * True when it was still registered (it will not run); false when it has
+ * run, is running or never was. Any thread.
+ */
+XPCOM_API(bool) xpcom_thread_cancel_at_close(nsIThread *thread, void (*fn)(void *), void *arg);
+
+/*
  * The thread's wake-up descriptor: readable (PR_POLL_READ) while events are
  * queued (at the latest once the dispatching call has returned), and after
  * a timer armed from another thread needs the loop to recompute its

@@ -920,6 +920,70 @@ END_TEST
 
 /* ---- thread manager ------------------------------------------------------------ */
 
+/* ---- close hooks ----------------------------------------------------------- */
+
+typedef struct hook_log {
+  char order[8];
+  int n;
+  PRThread *ran_on[8];
+  nsIThread *self;        /* for the hook that registers another (refused) */
+  nsresult late_rv;
+} hook_log;
+
+static hook_log g_hooks;
+
+static void hook_a(void *arg) {
+  (void)arg;
+  g_hooks.ran_on[g_hooks.n] = PR_GetCurrentThread();
+  g_hooks.order[g_hooks.n++] = 'a';
+}
+static void hook_b(void *arg) {
+  (void)arg;
+  g_hooks.ran_on[g_hooks.n] = PR_GetCurrentThread();
+  g_hooks.order[g_hooks.n++] = 'b';
+  /* Too late to register: the hooks are running. */
+  g_hooks.late_rv = xpcom_thread_at_close(g_hooks.self, hook_a, NULL);
+}
+static void hook_c(void *arg) {
+  (void)arg;
+  g_hooks.order[g_hooks.n++] = 'c';
+}
+
+static void note_thread(void *arg) { *(PRThread **)arg = PR_GetCurrentThread(); }
+
+START_TEST(test_close_hooks) {
+  memset(&g_hooks, 0, sizeof g_hooks);
+  g_hooks.late_rv = NS_OK;
+  nsIThread *worker = NULL;
+  ck_assert_uint_eq(NS_NewThread(&worker, NULL, 0), NS_OK);
+  g_hooks.self = worker;
+  ck_assert_uint_eq(xpcom_thread_at_close(worker, NULL, NULL), NS_ERROR_INVALID_ARG);
+  ck_assert_uint_eq(xpcom_thread_at_close(worker, hook_a, NULL), NS_OK);
+  ck_assert_uint_eq(xpcom_thread_at_close(worker, hook_c, NULL), NS_OK);
+  ck_assert_uint_eq(xpcom_thread_at_close(worker, hook_b, NULL), NS_OK);
+  /* Cancelled: does not run; a second cancel finds nothing. */
+  ck_assert(xpcom_thread_cancel_at_close(worker, hook_c, NULL));
+  ck_assert(!xpcom_thread_cancel_at_close(worker, hook_c, NULL));
+  ck_assert(!xpcom_thread_cancel_at_close(worker, hook_a, &g_hooks)); /* other arg */
+  PRThread *worker_pr = NULL;
+  ck_assert_uint_eq(xpcom_dispatch_fn((nsIEventTarget *)(void *)worker, note_thread, &worker_pr,
+                                      NULL),
+                    NS_OK);
+  ck_assert_uint_eq(nsIThread_Shutdown(worker), NS_OK);
+  /* Newest first, on the thread itself, each once. */
+  ck_assert_int_eq(g_hooks.n, 2);
+  ck_assert_mem_eq(g_hooks.order, "ba", 2);
+  ck_assert_ptr_nonnull(worker_pr);
+  ck_assert_ptr_eq(g_hooks.ran_on[0], worker_pr);
+  ck_assert_ptr_eq(g_hooks.ran_on[1], worker_pr);
+  ck_assert_uint_eq(g_hooks.late_rv, NS_ERROR_UNEXPECTED);
+  /* After the end: refused, and nothing to cancel. */
+  ck_assert_uint_eq(xpcom_thread_at_close(worker, hook_a, NULL), NS_ERROR_UNEXPECTED);
+  ck_assert(!xpcom_thread_cancel_at_close(worker, hook_a, NULL));
+  NS_RELEASE(worker);
+}
+END_TEST
+
 START_TEST(test_thread_manager)
 {
   nsIServiceManager *sm = NULL;
@@ -978,6 +1042,7 @@ static Suite *threads_suite(void) {
   tcase_add_test(tc, test_attach_requires_xpcom);
   tcase_add_test(tc, test_delayed_dispatch);
   tcase_add_test(tc, test_thread_manager);
+  tcase_add_test(tc, test_close_hooks);
   suite_add_tcase(s, tc);
   return s;
 }
