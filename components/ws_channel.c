@@ -99,6 +99,7 @@ typedef struct ws_channel {
   bool aborted;           /* we ended it before onStart: drop all but stop */
   bool server_closed;     /* onServerClose delivered */
   bool self_ref;          /* holding our own reference until onStop */
+  bool close_hooked;      /* ws_owner_closing is registered (owner not main) */
   bool admitted;          /* holds a network.websocket.max-connections slot */
   nsIURI *original_uri;               /* set by asyncOpen; NULL before */
   nsIURI *uri;                        /* after redirects; NULL before */
@@ -309,12 +310,20 @@ static nsresult ch_GetExtensions(nsIWebSocketChannel *self,
  * channel under us.
  */
 
+static void ws_owner_closing(void *arg);
+
 /* The last event: releases the connection and the session slot, calls
  * onStop, drops listener and context, then our own reference. */
 static void ws_deliver_stop(ws_channel *ch, nsresult status) {
   if (ch->state == WS_STATE_STOPPED)
     return;
   ws_add_ref(ch);
+  if (ch->close_hooked) {
+    ch->close_hooked = false;
+    if (xpcom_thread_cancel_at_close((nsIThread *)(void *)ch->owner_target, ws_owner_closing,
+                                     ch))
+      ws_release(ch); /* the registration's reference */
+  }
   WS_LOG(XPCOM_LOG_DEBUG, ("WebSocketChannel %p: onStop 0x%08x (%s)", (void *)ch,
                            (unsigned)status,
                            XPCOM_ErrorName(status) ? XPCOM_ErrorName(status) : "?"));
@@ -339,6 +348,18 @@ static void ws_deliver_stop(ws_channel *ch, nsresult status) {
   ch->self_ref = false;
   if (self_ref)
     ws_release(ch);
+  ws_release(ch);
+}
+
+/* On the owning thread as it finishes (xpcom_thread_at_close), the session
+ * still open: the socket thread's stop could no longer reach it, and the
+ * channel would keep itself alive for ever. It ends here, as XPCOM shutdown
+ * ends sessions: onStop(NS_ERROR_ABORT), the connection aborted. */
+static void ws_owner_closing(void *arg) {
+  ws_channel *ch = arg; /* the registration's reference */
+  ch->close_hooked = false;
+  WS_LOG(XPCOM_LOG_DEBUG, ("WebSocketChannel %p: owning thread finishing", (void *)ch));
+  ws_deliver_stop(ch, NS_ERROR_ABORT);
   ws_release(ch);
 }
 
@@ -696,6 +717,17 @@ static nsresult ch_AsyncOpen(nsIWebSocketChannel *self, nsIURI *aURI,
   /* Alive until onStop, whoever else lets go. */
   ch->self_ref = true;
   ws_add_ref(ch);
+  /* Off the main thread, the owning thread may finish before the socket
+   * thread stops the session. (The main thread cannot: XPCOM shutdown
+   * stops the socket thread first, so its stops reach the main thread.) */
+  if (!NS_IsMainThread()) {
+    ws_add_ref(ch);
+    if (NS_SUCCEEDED(xpcom_thread_at_close((nsIThread *)(void *)ch->owner_target,
+                                           ws_owner_closing, ch)))
+      ch->close_hooked = true;
+    else
+      ws_release(ch);
+  }
   return NS_OK;
 }
 

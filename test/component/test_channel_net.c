@@ -16,6 +16,7 @@
  * object or connection.
  */
 #include <check.h>
+#include <stdatomic.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include <unistd.h>
 
 #include <prinrval.h>
+#include <prthread.h>
 
 #include "nsError.h"
 #include "nsXPCOM.h"
@@ -34,6 +36,7 @@
 #include "xpcom_thread.h"
 
 #include "nsIServiceManager.h"
+#include "nsIThread.h"
 #include "nsIURI.h"
 #include "nsIWebSocketChannel.h"
 #include "nsIWebSocketListener.h"
@@ -823,6 +826,66 @@ START_TEST(test_released_while_opening) {
 }
 END_TEST
 
+/* A channel opened on a thread of its own, which finishes while the
+ * session is open: the channel must end on that thread as it finishes
+ * (onStop(NS_ERROR_ABORT), once) instead of waiting for ever for a stop
+ * the socket thread can no longer deliver (channel and listener leaked). */
+typedef struct worker_session {
+  wst_listener *l;
+  nsresult open_rv;
+  atomic_bool opened, started, stopped;
+  nsresult status;
+  PRThread *stop_thread;
+  PRThread *worker;
+} worker_session;
+
+static void worker_on_start(wst_listener *l) {
+  worker_session *w = l->user;
+  atomic_store(&w->started, true);
+}
+static void worker_on_stop(wst_listener *l, const wst_event *e) {
+  worker_session *w = l->user;
+  w->status = e->status;
+  w->stop_thread = PR_GetCurrentThread();
+  atomic_store(&w->stopped, true);
+}
+static const wst_hooks worker_hooks = {worker_on_start, NULL, NULL, worker_on_stop};
+
+static void worker_open(void *arg) {
+  worker_session *w = arg;
+  w->worker = PR_GetCurrentThread();
+  w->open_rv = wst_open(w->l, g_py.url, NULL, NULL);
+  atomic_store(&w->opened, true);
+}
+
+START_TEST(test_owner_thread_finishes_first) {
+  static worker_session w;
+  memset(&w, 0, sizeof w);
+  w.l = wst_listener_new(&worker_hooks, &w);
+  nsIThread *worker = NULL;
+  ck_assert_uint_eq(NS_NewThread(&worker, NULL, 0), NS_OK);
+  ck_assert_uint_eq(xpcom_dispatch_fn((nsIEventTarget *)(void *)worker, worker_open, &w, NULL),
+                    NS_OK);
+  for (int i = 0; i < 3000 && !atomic_load(&w.started) && !atomic_load(&w.stopped); i++)
+    PR_Sleep(PR_MillisecondsToInterval(10));
+  ck_assert(atomic_load(&w.opened));
+  ck_assert_uint_eq(w.open_rv, NS_OK);
+  ck_assert_msg(atomic_load(&w.started) && !atomic_load(&w.stopped), "%s", wst_describe(w.l));
+  /* The session is open and the echo server keeps it so: the worker
+   * finishes first. */
+  ck_assert_uint_eq(nsIThread_Shutdown(worker), NS_OK);
+  ck_assert_msg(atomic_load(&w.stopped), "no onStop: %s", wst_describe(w.l));
+  ck_assert_msg(w.status == NS_ERROR_ABORT, "status 0x%08x", (unsigned)w.status);
+  ck_assert_ptr_eq(w.stop_thread, w.worker); /* on its own thread */
+  ck_assert_uint_eq(w.l->nstops, 1);
+  check_invariants(w.l);
+  NS_RELEASE(worker);
+  /* The worker is gone; nothing else runs on the channel now. */
+  wst_listener_release(w.l);
+  /* teardown: XPCOM shuts down; no object or connection may be left. */
+}
+END_TEST
+
 /* ---- suite --------------------------------------------------------------- */
 
 /* The Node server needs the `ws` package: install it once if missing. */
@@ -867,6 +930,7 @@ static Suite *net_suite(void) {
   tcase_add_test(tc, test_200_concurrent);
   tcase_add_test(tc, test_released_while_open);
   tcase_add_test(tc, test_released_while_opening);
+  tcase_add_test(tc, test_owner_thread_finishes_first);
   suite_add_tcase(s, tc);
 
   tc = tcase_create("badserver");
