@@ -199,7 +199,9 @@ static void pump(adm_key *k) {
   }
   net_admission_ticket *t = k->head;
   k->head = t->next;
-  if (!k->head)
+  if (k->head)
+    k->head->prev = NULL;
+  else
     k->tail = NULL;
   t->next = NULL;
   t->state = T_CONNECTING;
@@ -264,6 +266,7 @@ NET_API(nsresult) net_admission_enqueue(net_admission_ticket *t, const PRNetAddr
   if (!k)
     return NS_ERROR_OUT_OF_MEMORY;
   t->next = NULL;
+  t->prev = k->tail;
   t->key = k;
   t->state = T_WAITING;
   if (k->tail)
@@ -283,16 +286,16 @@ NET_API(void) net_admission_done(net_admission_ticket *t, net_admission_outcome 
     return;
   adm_key *k = t->key;
   if (t->state == T_WAITING) {
-    net_admission_ticket **p = &k->head, *prev = NULL;
-    while (*p && *p != t) {
-      prev = *p;
-      p = &(*p)->next;
-    }
-    if (*p) {
-      *p = t->next;
-      if (k->tail == t)
-        k->tail = prev;
-    }
+    /* O(1): a host cancelling thousands of queued sessions to one address
+     * must not walk the queue for each. */
+    if (t->prev)
+      t->prev->next = t->next;
+    else
+      k->head = t->next;
+    if (t->next)
+      t->next->prev = t->prev;
+    else
+      k->tail = t->prev;
   } else if (t->state == T_CONNECTING && k->connecting == t) {
     k->connecting = NULL;
     if (outcome == NET_ADMISSION_OPENED) {
@@ -313,7 +316,7 @@ NET_API(void) net_admission_done(net_admission_ticket *t, net_admission_outcome 
     }
     schedule_pump(k);
   }
-  t->next = NULL;
+  t->next = t->prev = NULL;
   t->key = NULL;
   t->state = T_IDLE;
   key_maybe_free(k);
@@ -335,7 +338,7 @@ NET_API(void) net_admission_shutdown(void) {
       adm_key *next = k->hnext;
       for (net_admission_ticket *t = k->head; t;) {
         net_admission_ticket *tn = t->next;
-        t->next = NULL;
+        t->next = t->prev = NULL;
         t->key = NULL;
         t->state = T_IDLE;
         t = tn;

@@ -39,12 +39,12 @@ struct net_admission_ticket {
    * never inside net_admission_enqueue or net_admission_done. */
   void (*on_admit)(net_admission_ticket *t);
   /* private */
-  struct net_admission_ticket *next;
+  struct net_admission_ticket *next, *prev; /* the waiting queue: O(1) removal */
   void *key;     /* the address record, NULL when not queued */
   int state;     /* 0 idle, 1 waiting, 2 connecting */
 };
 
-#define NET_ADMISSION_TICKET_INIT(fn) {(fn), NULL, NULL, 0}
+#define NET_ADMISSION_TICKET_INIT(fn) {(fn), NULL, NULL, NULL, 0}
 
 typedef enum net_admission_outcome {
   NET_ADMISSION_OPENED,    /* the WebSocket handshake succeeded: clears the delay */

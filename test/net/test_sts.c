@@ -577,6 +577,47 @@ START_TEST(admission_one_connecting_per_address) {
 }
 END_TEST
 
+static void adm_enqueue_one(void *arg) {
+  int i = (int)(intptr_t)arg;
+  ck_assert_uint_eq(net_admission_enqueue(&g_adm.t[i], &g_adm.addr), NS_OK);
+}
+
+static void adm_enqueue_four(void *arg) {
+  (void)arg;
+  for (int i = 0; i < 4; i++) {
+    net_admission_ticket init = NET_ADMISSION_TICKET_INIT(adm_on_admit);
+    g_adm.t[i] = init;
+    ck_assert_uint_eq(net_admission_enqueue(&g_adm.t[i], &g_adm.addr), NS_OK);
+  }
+}
+
+/* Waiting tickets leave the line from its middle and its head (O(1)
+ * unlinking): the others keep their order, and only they are admitted. */
+START_TEST(admission_cancel_from_the_middle_and_head) {
+  boot();
+  adm_setup();
+  on_sts(adm_enqueue_four, NULL);
+  wait_admitted(0);
+  on_sts(adm_done_cancelled, (void *)2); /* middle of 1, 2, 3 */
+  on_sts(adm_done_cancelled, (void *)1); /* head of 1, 3 */
+  on_sts(adm_done_opened, (void *)0);
+  wait_admitted(3);
+  on_sts(adm_done_opened, (void *)3);
+  PR_Sleep(PR_MillisecondsToInterval(50));
+  ck_assert_int_eq(atomic_load(&g_adm.n), 2);
+  ck_assert_int_eq(atomic_load(&g_adm.order[0]), 0);
+  ck_assert_int_eq(atomic_load(&g_adm.order[1]), 3);
+  ck_assert_int_eq(atomic_load(&g_adm.admitted[1]), 0);
+  ck_assert_int_eq(atomic_load(&g_adm.admitted[2]), 0);
+  /* The line is empty and consistent again: a cancelled ticket, queued
+   * anew, is admitted at once. */
+  on_sts(adm_enqueue_one, (void *)1);
+  wait_admitted(1);
+  on_sts(adm_done_opened, (void *)1);
+  shut();
+}
+END_TEST
+
 START_TEST(admission_backoff_after_failure) {
   boot();
   adm_setup();
@@ -669,6 +710,7 @@ static Suite *sts_suite(void) {
   suite_add_tcase(s, dns);
   TCase *adm = tcase_create("admission");
   tcase_add_test(adm, admission_one_connecting_per_address);
+  tcase_add_test(adm, admission_cancel_from_the_middle_and_head);
   tcase_add_test(adm, admission_backoff_after_failure);
   tcase_add_test(adm, admission_backoff_pref_off);
   tcase_add_test(adm, admission_session_limit);
