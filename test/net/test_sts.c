@@ -30,22 +30,9 @@
 #include "net/net_dns.h"
 #include "net/net_nss.h"
 #include "net/net_sts.h"
+#include "../xpcom_harness.h"
 
 /* ---- harness ----------------------------------------------------------- */
-
-static void boot(void) {
-  unsetenv("WSCHANNEL_MANIFEST");
-  nsIServiceManager *sm = NULL;
-  ck_assert_uint_eq(NS_InitXPCOM2(&sm, NULL, NULL), NS_OK);
-  NS_RELEASE(sm);
-}
-
-static void shut(void) {
-  ck_assert_uint_eq(NS_ShutdownXPCOM(NULL), NS_OK);
-  if (XPCOM_LeakLiveCount() != 0)
-    XPCOM_LeakReport(stderr);
-  ck_assert_uint_eq(XPCOM_LeakLiveCount(), 0);
-}
 
 /* Spins the main thread until *flag (or ~20 s). */
 static void spin_until(atomic_bool *flag) {
@@ -99,7 +86,7 @@ static void order_run(void *arg) {
 }
 
 START_TEST(dispatch_runs_in_order_on_sts) {
-  boot();
+  xh_boot();
   ck_assert(!net_sts_is_current());
   memset(&g_order, 0, sizeof g_order);
   for (int i = 0; i < 1000; i++)
@@ -108,7 +95,7 @@ START_TEST(dispatch_runs_in_order_on_sts) {
   ck_assert(!atomic_load(&g_order.bad));
   ck_assert_int_eq(atomic_load(&g_order.next), 1000);
   ck_assert_uint_eq(net_sts_dispatch(NULL, NULL, NULL), NS_ERROR_INVALID_ARG);
-  shut();
+  xh_shut();
 }
 END_TEST
 
@@ -125,15 +112,15 @@ START_TEST(dispatch_fails_without_xpcom) {
   ck_assert_int_eq(atomic_load(&g_dropped), 0);
   ck_assert_uint_eq(net_sts_ensure(), NS_ERROR_NOT_INITIALIZED);
   /* After a full cycle the service starts again. */
-  boot();
+  xh_boot();
   ck_assert_uint_eq(net_sts_ensure(), NS_OK);
-  shut();
+  xh_shut();
   ck_assert_uint_eq(net_sts_dispatch(never_run, NULL, count_drop), NS_ERROR_NOT_INITIALIZED);
-  boot();
+  xh_boot();
   sync_call s = {never_run, NULL, false};
   ck_assert_uint_eq(net_sts_dispatch(sync_run, &s, NULL), NS_OK);
   spin_until(&s.done);
-  shut();
+  xh_shut();
 }
 END_TEST
 
@@ -224,7 +211,7 @@ static void free_pairs(void) {
 }
 
 static void run_pairs(int n) {
-  boot();
+  xh_boot();
   atomic_store(&g_ready_count, 0);
   atomic_store(&g_attached_ok, 0);
   make_pairs(n);
@@ -246,7 +233,7 @@ static void run_pairs(int n) {
   }
   on_sts(read_count, NULL);
   ck_assert_uint_eq(atomic_load(&g_count_seen), 0);
-  shut();
+  xh_shut();
   free_pairs();
 }
 
@@ -279,7 +266,7 @@ static void enable_read(void *arg) {
 }
 
 START_TEST(update_changes_poll_flags) {
-  boot();
+  xh_boot();
   atomic_store(&g_ready_count, 0);
   PRFileDesc *fds[2];
   ck_assert_int_eq(PR_NewTCPSocketPair(fds), PR_SUCCESS);
@@ -302,14 +289,14 @@ START_TEST(update_changes_poll_flags) {
     PR_Sleep(PR_MillisecondsToInterval(2));
   ck_assert_int_eq(atomic_load(&g_ready_count), 1);
   ck_assert_int_eq(atomic_load(&g_one.got), 1);
-  shut();
+  xh_shut();
   PR_Close(fds[0]);
   PR_Close(fds[1]);
 }
 END_TEST
 
 START_TEST(attach_refused_off_thread) {
-  boot();
+  xh_boot();
   net_sts_handler h = NET_STS_HANDLER_INIT;
   h.on_ready = pair_on_ready;
   h.on_detach = pair_on_detach;
@@ -319,7 +306,7 @@ START_TEST(attach_refused_off_thread) {
   size_t sz = 1;
   ck_assert_ptr_null(net_sts_scratch(&sz));
   ck_assert_uint_eq(sz, 0);
-  shut();
+  xh_shut();
 }
 END_TEST
 
@@ -331,7 +318,7 @@ static void hook_b(void) { atomic_store(&g_hook_trace, atomic_load(&g_hook_trace
 static void hook_c(void) { atomic_store(&g_hook_trace, atomic_load(&g_hook_trace) * 10 + 3); }
 
 START_TEST(shutdown_detaches_everyone) {
-  boot();
+  xh_boot();
   atomic_store(&g_attached_ok, 0);
   atomic_store(&g_hook_trace, 0);
   make_pairs(50);
@@ -343,7 +330,7 @@ START_TEST(shutdown_detaches_everyone) {
   ck_assert_uint_eq(net_sts_at_stop(hook_a, NET_STS_STOP_EARLY), NS_OK);
   ck_assert_uint_eq(net_sts_at_stop(hook_b, NET_STS_STOP_EARLY), NS_OK);
   ck_assert_uint_eq(net_sts_at_stop(hook_b, NET_STS_STOP_EARLY), NS_OK);
-  shut();
+  xh_shut();
   for (int i = 0; i < 50; i++) {
     ck_assert(atomic_load(&g_pairs[i].detached));
     ck_assert_uint_eq(g_pairs[i].why, NS_ERROR_ABORT);
@@ -352,9 +339,9 @@ START_TEST(shutdown_detaches_everyone) {
   free_pairs();
   /* A second life: hooks were consumed. */
   atomic_store(&g_hook_trace, 0);
-  boot();
+  xh_boot();
   ck_assert_uint_eq(net_sts_ensure(), NS_OK);
-  shut();
+  xh_shut();
   ck_assert_int_eq(atomic_load(&g_hook_trace), 0);
 }
 END_TEST
@@ -362,7 +349,7 @@ END_TEST
 /* ---- NSS ------------------------------------------------------------------ */
 
 START_TEST(nss_init_random_and_shutdown) {
-  boot();
+  xh_boot();
   ck_assert(!NSS_IsInitialized());
   ck_assert_uint_eq(net_nss_init(), NS_OK);
   ck_assert(NSS_IsInitialized());
@@ -374,24 +361,24 @@ START_TEST(nss_init_random_and_shutdown) {
   ck_assert_uint_eq(net_random(b, sizeof b), NS_OK);
   ck_assert(memcmp(a, b, sizeof a) != 0);
   ck_assert_uint_eq(net_nss_init(), NS_OK); /* idempotent */
-  shut();
+  xh_shut();
   ck_assert(!net_nss_ready());
   ck_assert(!NSS_IsInitialized()); /* our context was the only one */
   /* Again in a new XPCOM life. */
-  boot();
+  xh_boot();
   ck_assert_uint_eq(net_random(a, 16), NS_OK);
-  shut();
+  xh_shut();
   ck_assert(!NSS_IsInitialized());
 }
 END_TEST
 
 START_TEST(nss_host_initialised_is_respected) {
   ck_assert_int_eq(NSS_NoDB_Init(NULL), SECSuccess);
-  boot();
+  xh_boot();
   ck_assert_uint_eq(net_nss_init(), NS_OK);
   uint8_t a[8];
   ck_assert_uint_eq(net_random(a, sizeof a), NS_OK);
-  shut();
+  xh_shut();
   ck_assert(NSS_IsInitialized()); /* the host's, not ours to shut down */
   ck_assert_int_eq(NSS_Shutdown(), SECSuccess);
 }
@@ -425,7 +412,7 @@ static void resolve_wait(const char *host, uint16_t port, dns_result *r) {
 }
 
 START_TEST(dns_resolves_and_fails) {
-  boot();
+  xh_boot();
   dns_result r;
   resolve_wait("localhost", 8080, &r);
   ck_assert_uint_eq(r.status, NS_OK);
@@ -453,7 +440,7 @@ START_TEST(dns_resolves_and_fails) {
   ck_assert_ptr_null(r.addrs);
 
   ck_assert_uint_eq(net_dns_resolve("", 80, dns_cb, &r, NULL), NS_ERROR_INVALID_ARG);
-  shut();
+  xh_shut();
 }
 END_TEST
 
@@ -465,7 +452,7 @@ static void dns_never(void *closure, nsresult status, net_addr_list *addrs) {
 }
 
 START_TEST(dns_cancel_drops_result) {
-  boot();
+  xh_boot();
   net_dns_request *a = NULL, *b = NULL;
   ck_assert_uint_eq(net_dns_resolve("localhost", 1, dns_never, NULL, &a), NS_OK);
   ck_assert_uint_eq(net_dns_resolve("127.0.0.1", 1, dns_never, NULL, &b), NS_OK);
@@ -480,17 +467,17 @@ START_TEST(dns_cancel_drops_result) {
   resolve_wait("localhost", 2, &r); /* the pool still works */
   ck_assert_uint_eq(r.status, NS_OK);
   free(r.addrs);
-  shut();
+  xh_shut();
 }
 END_TEST
 
 START_TEST(dns_requests_at_shutdown) {
-  boot();
+  xh_boot();
   dns_result r[8];
   memset(r, 0, sizeof r);
   for (int i = 0; i < 8; i++)
     ck_assert_uint_eq(net_dns_resolve("localhost", 1, dns_cb, &r[i], NULL), NS_OK);
-  shut(); /* pool joined; results delivered or dropped, nothing leaks */
+  xh_shut(); /* pool joined; results delivered or dropped, nothing leaks */
   for (int i = 0; i < 8; i++)
     if (atomic_load(&r[i].done))
       free(r[i].addrs);
@@ -559,7 +546,7 @@ static void adm_setup(void) {
 }
 
 START_TEST(admission_one_connecting_per_address) {
-  boot();
+  xh_boot();
   adm_setup();
   on_sts(adm_enqueue_all, NULL);
   wait_admitted(0);
@@ -573,7 +560,7 @@ START_TEST(admission_one_connecting_per_address) {
   PR_Sleep(PR_MillisecondsToInterval(50));
   ck_assert_int_eq(atomic_load(&g_adm.admitted[2]), 0);
   ck_assert_int_eq(atomic_load(&g_adm.n), 2);
-  shut();
+  xh_shut();
 }
 END_TEST
 
@@ -594,7 +581,7 @@ static void adm_enqueue_four(void *arg) {
 /* Waiting tickets leave the line from its middle and its head (O(1)
  * unlinking): the others keep their order, and only they are admitted. */
 START_TEST(admission_cancel_from_the_middle_and_head) {
-  boot();
+  xh_boot();
   adm_setup();
   on_sts(adm_enqueue_four, NULL);
   wait_admitted(0);
@@ -614,12 +601,12 @@ START_TEST(admission_cancel_from_the_middle_and_head) {
   on_sts(adm_enqueue_one, (void *)1);
   wait_admitted(1);
   on_sts(adm_done_opened, (void *)1);
-  shut();
+  xh_shut();
 }
 END_TEST
 
 START_TEST(admission_backoff_after_failure) {
-  boot();
+  xh_boot();
   adm_setup();
   on_sts(adm_enqueue_all, NULL);
   wait_admitted(0);
@@ -643,12 +630,12 @@ START_TEST(admission_backoff_after_failure) {
   on_sts(adm_done_opened, (void *)2);
   on_sts(adm_read_delay, NULL);
   ck_assert_uint_eq(atomic_load(&g_delay), 0);
-  shut();
+  xh_shut();
 }
 END_TEST
 
 START_TEST(admission_backoff_pref_off) {
-  boot();
+  xh_boot();
   ck_assert_uint_eq(xpcom_prefs_set_bool("network.websocket.delay-failed-reconnects", false),
                     NS_OK);
   adm_setup();
@@ -660,12 +647,12 @@ START_TEST(admission_backoff_pref_off) {
   wait_admitted(1);
   on_sts(adm_done_cancelled, (void *)1);
   wait_admitted(2);
-  shut(); /* ticket 2 still CONNECTING: the stop hook forgets it */
+  xh_shut(); /* ticket 2 still CONNECTING: the stop hook forgets it */
 }
 END_TEST
 
 START_TEST(admission_session_limit) {
-  boot();
+  xh_boot();
   ck_assert_uint_eq(xpcom_prefs_set_int("network.websocket.max-connections", 2), NS_OK);
   ck_assert_uint_eq(net_admission_sessions(), 0);
   ck_assert(net_admission_try_reserve());
@@ -682,7 +669,7 @@ START_TEST(admission_session_limit) {
   ck_assert(net_admission_try_reserve()); /* clamped to 1 */
   ck_assert(!net_admission_try_reserve());
   net_admission_release();
-  shut();
+  xh_shut();
 }
 END_TEST
 

@@ -37,6 +37,7 @@
 #include "net/net_sts.h"
 #include "net/net_ws_conn.h"
 #include "websocket/ws_deflate.h"
+#include "../xpcom_harness.h"
 
 #ifndef NET_TEST_SRCDIR
 #define NET_TEST_SRCDIR "."
@@ -155,18 +156,10 @@ static void server_stop(server *s, bool terminate) {
 
 /* ---- XPCOM ---------------------------------------------------------------- */
 
-static void boot(void) {
-  unsetenv("WSCHANNEL_MANIFEST");
-  nsIServiceManager *sm = NULL;
-  ck_assert_uint_eq(NS_InitXPCOM2(&sm, NULL, NULL), NS_OK);
-  NS_RELEASE(sm);
-}
+static void boot(void) { xh_boot(); }
 
 static void shut(void) {
-  ck_assert_uint_eq(NS_ShutdownXPCOM(NULL), NS_OK);
-  if (XPCOM_LeakLiveCount() != 0)
-    XPCOM_LeakReport(stderr);
-  ck_assert_uint_eq(XPCOM_LeakLiveCount(), 0);
+  xh_shut();
   ck_assert_uint_eq(net_ws_conn_live_count(), 0);
 }
 

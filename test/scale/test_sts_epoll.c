@@ -39,22 +39,9 @@
 #include "xpcom_object.h"
 
 #include "net/net_sts.h"
+#include "../xpcom_harness.h"
 
 /* ---- harness ----------------------------------------------------------- */
-
-static void boot(void) {
-  unsetenv("WSCHANNEL_MANIFEST");
-  nsIServiceManager *sm = NULL;
-  ck_assert_uint_eq(NS_InitXPCOM2(&sm, NULL, NULL), NS_OK);
-  NS_RELEASE(sm);
-}
-
-static void shut(void) {
-  ck_assert_uint_eq(NS_ShutdownXPCOM(NULL), NS_OK);
-  if (XPCOM_LeakLiveCount() != 0)
-    XPCOM_LeakReport(stderr);
-  ck_assert_uint_eq(XPCOM_LeakLiveCount(), 0);
-}
 
 static double now_s(void) {
   struct timespec t;
@@ -240,7 +227,7 @@ static void push_on_sts(void *p) { g_st = push_layer(((reader *)p)->h.fd); }
  * net_sts_update: the first OS readiness reveals it; the layer then keeps
  * two of three bytes that the OS descriptor no longer shows. */
 START_TEST(layer_pushed_under_attached_pointer) {
-  boot();
+  xh_boot();
   PRFileDesc *fds[2];
   make_pair(fds);
   reader_init(&g_r, fds[0], PR_POLL_READ);
@@ -251,14 +238,14 @@ START_TEST(layer_pushed_under_attached_pointer) {
                 atomic_load(&g_r.ngot));
   ck_assert(memcmp(g_r.got, "xyz", 3) == 0);
   on_sts(detach_fn, &g_r);
-  shut();
+  xh_shut();
   PR_Close(fds[0]);
   PR_Close(fds[1]);
 }
 END_TEST
 
 static void check_buffered(uint8_t mode) {
-  boot();
+  xh_boot();
   PRFileDesc *fds[2];
   make_pair(fds);
   reader_init(&g_r, fds[0], PR_POLL_READ);
@@ -274,7 +261,7 @@ static void check_buffered(uint8_t mode) {
   PR_Sleep(PR_MillisecondsToInterval(100));
   ck_assert_int_le(atomic_load(&g_r.calls), calls + 1);
   on_sts(detach_fn, &g_r);
-  shut();
+  xh_shut();
   PR_Close(fds[0]);
   PR_Close(fds[1]);
 }
@@ -293,7 +280,7 @@ static void set_handshaking(void *p) {
 /* Asked READ, the layer needs OS WRITE (a handshake): the writable socket
  * wakes the handler with its own flag, READ. */
 START_TEST(layer_needs_the_other_direction) {
-  boot();
+  xh_boot();
   PRFileDesc *fds[2];
   make_pair(fds);
   reader_init(&g_r, fds[0], PR_POLL_READ);
@@ -303,7 +290,7 @@ START_TEST(layer_needs_the_other_direction) {
   on_sts(attach_fn, &g_r);
   ck_assert(wait_for(called, &g_r, 5000));
   ck_assert_int_eq(atomic_load(&g_r.last_out), PR_POLL_READ);
-  shut();
+  xh_shut();
   PR_Close(fds[0]);
   PR_Close(fds[1]);
 }
@@ -312,7 +299,7 @@ END_TEST
 /* Same with ON_CHANGE: the handshake starts from outside on_ready (an
  * update), then ends; the plain read path follows. */
 START_TEST(layer_direction_change_on_update) {
-  boot();
+  xh_boot();
   PRFileDesc *fds[2];
   make_pair(fds);
   reader_init(&g_r, fds[0], PR_POLL_READ);
@@ -334,7 +321,7 @@ START_TEST(layer_direction_change_on_update) {
   ck_assert(wait_for(got3, &g_r, 5000));
   ck_assert(memcmp(g_r.got, "123", 3) == 0);
   on_sts(detach_fn, &g_r);
-  shut();
+  xh_shut();
   PR_Close(fds[0]);
   PR_Close(fds[1]);
 }
@@ -342,7 +329,7 @@ END_TEST
 
 /* A pollable event (an NSPR layer over a pipe) as a handler's fd. */
 START_TEST(pollable_event_as_handler_fd) {
-  boot();
+  xh_boot();
   PRFileDesc *pe = PR_NewPollableEvent();
   ck_assert_ptr_nonnull(pe);
   reader_init(&g_r, pe, PR_POLL_READ);
@@ -353,14 +340,14 @@ START_TEST(pollable_event_as_handler_fd) {
   ck_assert_int_eq(PR_SetPollableEvent(pe), PR_SUCCESS);
   ck_assert(wait_for(called, &g_r, 5000));
   ck_assert(atomic_load(&g_r.last_out) & PR_POLL_READ);
-  shut();
+  xh_shut();
   PR_DestroyPollableEvent(pe);
 }
 END_TEST
 
 /* epoll refuses regular files; poll(2) calls them always ready. */
 START_TEST(regular_file_is_always_ready) {
-  boot();
+  xh_boot();
   char path[] = "/tmp/test_sts_epoll_XXXXXX";
   int tmp = mkstemp(path);
   ck_assert_int_ge(tmp, 0);
@@ -373,7 +360,7 @@ START_TEST(regular_file_is_always_ready) {
   on_sts(attach_fn, &g_r);
   ck_assert(wait_for(called, &g_r, 5000));
   ck_assert_int_eq(atomic_load(&g_r.last_out), PR_POLL_READ);
-  shut();
+  xh_shut();
   PR_Close(f);
 }
 END_TEST
@@ -425,7 +412,7 @@ static bool any_swapper_called(void *p) {
 }
 
 START_TEST(no_readiness_for_a_swapped_fd) {
-  boot();
+  xh_boot();
   PRFileDesc *a[2], *b[2], *sa[2], *sb[2];
   make_pair(a);
   make_pair(b);
@@ -453,7 +440,7 @@ START_TEST(no_readiness_for_a_swapped_fd) {
   PR_Sleep(PR_MillisecondsToInterval(100));
   ck_assert_int_eq(atomic_load(&g_sw[0].calls) + atomic_load(&g_sw[1].calls), 1);
   on_sts(detach_swappers, NULL);
-  shut();
+  xh_shut();
   for (int i = 0; i < 2; i++) {
     PR_Close(g_sw[i].h.fd);
     if (g_sw[i].spare)
@@ -495,7 +482,7 @@ static void violate_and_reuse(void *p) {
 }
 
 START_TEST(reused_descriptor_keeps_new_registration) {
-  boot();
+  xh_boot();
   PRFileDesc *fds[2];
   make_pair(fds);
   reader_init(&g_x, fds[0], PR_POLL_READ);
@@ -503,7 +490,7 @@ START_TEST(reused_descriptor_keeps_new_registration) {
   ck_assert_int_eq(PR_Send(g_y_peer, "abc", 3, 0, PR_INTERVAL_NO_TIMEOUT), 3);
   ck_assert_msg(wait_for(got3, &g_y, 5000), "Y got %d bytes", atomic_load(&g_y.ngot));
   on_sts(detach_fn, &g_y);
-  shut();
+  xh_shut();
   PR_Close(g_y.h.fd);
   PR_Close(g_q0);
   PR_Close(g_y_peer);
@@ -591,7 +578,7 @@ START_TEST(busy_socket_among_five_thousand_idle) {
                 "descriptors",
                 (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max,
                 IDLE, 2 * IDLE + 100);
-  boot();
+  xh_boot();
   g_nidle = 0;
   double alone = ping_pong(ROUNDS);
   g_idle = calloc(IDLE, sizeof *g_idle);
@@ -616,7 +603,7 @@ START_TEST(busy_socket_among_five_thousand_idle) {
   ck_assert_msg(crowded < alone * 4 + 1.0, "%.3f s vs %.3f s", crowded, alone);
   for (int i = 0; i < IDLE; i++)
     ck_assert_int_eq(atomic_load(&g_idle[i].calls), 0);
-  shut();
+  xh_shut();
   for (int i = 0; i < IDLE; i++) {
     PR_Close(g_idle[i].h.fd);
     PR_Close(peers[i]);

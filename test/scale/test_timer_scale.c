@@ -26,20 +26,7 @@
 #include "nsIThread.h"
 #include "nsITimer.h"
 #include "xpcom_object.h"
-
-static void boot(void) {
-  unsetenv("WSCHANNEL_MANIFEST");
-  nsIServiceManager *sm = NULL;
-  ck_assert_uint_eq(NS_InitXPCOM2(&sm, NULL, NULL), NS_OK);
-  NS_RELEASE(sm);
-}
-
-static void shut(void) {
-  ck_assert_uint_eq(NS_ShutdownXPCOM(NULL), NS_OK);
-  if (XPCOM_LeakLiveCount() != 0)
-    XPCOM_LeakReport(stderr);
-  ck_assert_uint_eq(XPCOM_LeakLiveCount(), 0);
-}
+#include "../xpcom_harness.h"
 
 static uint64_t now_us(void) {
   struct timespec ts;
@@ -215,7 +202,7 @@ static void check_population(void) {
 /* 20,000 one-shot timers, random deadlines within 300 ms, a third of them
  * cancelled before firing (the nearest ones included). */
 START_TEST(random_deadlines_and_cancels) {
-  boot();
+  xh_boot();
   pop_init(20000, 0x9e3779b97f4a7c15ull);
   for (int i = 0; i < g_p.n; i++)
     arm(i, 1 + rnd(300));
@@ -230,7 +217,7 @@ START_TEST(random_deadlines_and_cancels) {
   check_population();
   ck_assert_int_eq(g_p.norder, g_p.n - cancelled);
   pop_free();
-  shut();
+  xh_shut();
 }
 END_TEST
 
@@ -238,7 +225,7 @@ END_TEST
  * same delay in one go (their deadlines are non-decreasing in arming
  * order, ties broken by arming sequence). */
 START_TEST(equal_delays_fire_in_arming_order) {
-  boot();
+  xh_boot();
   pop_init(10000, 1);
   for (int i = 0; i < g_p.n; i++)
     arm(i, 50);
@@ -248,14 +235,14 @@ START_TEST(equal_delays_fire_in_arming_order) {
   for (int k = 0; k < g_p.n; k++)
     ck_assert_int_eq(g_p.order[k], k);
   pop_free();
-  shut();
+  xh_shut();
 }
 END_TEST
 
 /* Cancelling the nearest timer: the thread's next timeout moves to the
  * next one, and the thread does not wake for the cancelled one. */
 START_TEST(cancel_nearest_moves_the_timeout) {
-  boot();
+  xh_boot();
   nsIThread *main = NULL;
   ck_assert_uint_eq(NS_GetCurrentThread(&main), NS_OK);
   pop_init(10001, 7);
@@ -300,14 +287,14 @@ START_TEST(cancel_nearest_moves_the_timeout) {
   ck_assert_uint_eq(xpcom_thread_next_timeout(main), PR_INTERVAL_NO_TIMEOUT);
   NS_RELEASE(main);
   pop_free();
-  shut();
+  xh_shut();
 }
 END_TEST
 
 /* Random operations interleaved with the loop: arm, re-arm, cancel,
  * SetDelay, and callbacks that cancel or re-arm other timers. */
 START_TEST(random_operations_with_callback_games) {
-  boot();
+  xh_boot();
   pop_init(10000, 0xdeadbeefcafef00dull);
   g_p.cancel_in_cb = true;
   g_p.rearm_in_cb = true;
@@ -335,15 +322,15 @@ START_TEST(random_operations_with_callback_games) {
   run_out();
   check_population();
   pop_free();
-  shut();
+  xh_shut();
 }
 END_TEST
 
 /* Timers dropped by the caller while armed keep themselves alive, fire,
  * and are freed; timers still armed at shutdown are cancelled and freed
- * (the leak check in shut() counts nsTimerImpl objects). */
+ * (the leak check in xh_shut() counts nsTimerImpl objects). */
 START_TEST(dropped_and_pending_timers_do_not_leak) {
-  boot();
+  xh_boot();
   pop_init(12000, 99);
   for (int i = 0; i < g_p.n; i++) {
     arm(i, i < 6000 ? 1 + rnd(50) : 600000u + rnd(1000));
@@ -361,7 +348,7 @@ START_TEST(dropped_and_pending_timers_do_not_leak) {
   for (int i = 0; i < g_p.n; i++)
     if (g_p.s[i].timer)
       NS_RELEASE(g_p.s[i].timer);
-  shut();
+  xh_shut();
   free(g_p.s);
   free(g_p.order);
   free(g_p.fire_lo);
@@ -381,7 +368,7 @@ static void never(nsITimer *timer, void *closure) {
  * deadlines, and cancelled in random order. O(n log n) takes well under a
  * second (a few under valgrind); a sorted list needs ~10^10 steps. */
 START_TEST(hundred_thousand_arm_cancel_is_fast) {
-  boot();
+  xh_boot();
   enum { N = 100000 };
   nsITimer **t = calloc(N, sizeof *t);
   int *perm = malloc(N * sizeof *perm);
@@ -410,7 +397,7 @@ START_TEST(hundred_thousand_arm_cancel_is_fast) {
   ck_assert_msg(us < 30u * 1000000u, "took %.3f s", (double)us / 1e6);
   free(t);
   free(perm);
-  shut();
+  xh_shut();
 }
 END_TEST
 
@@ -426,7 +413,7 @@ static void rep_fired(nsITimer *timer, void *closure) {
 }
 
 START_TEST(repeating_among_many) {
-  boot();
+  xh_boot();
   pop_init(5000, 4242);
   rep r[50];
   nsITimer *rt[50] = {0};
@@ -448,7 +435,7 @@ START_TEST(repeating_among_many) {
     xpcom_timer_release(&rt[k]);
   }
   pop_free();
-  shut();
+  xh_shut();
 }
 END_TEST
 

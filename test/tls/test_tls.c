@@ -58,6 +58,7 @@
 #include "net/net_tls.h"
 #include "net/net_trust.h"
 #include "net/net_ws_conn.h"
+#include "../xpcom_harness.h"
 
 #ifndef TLS_TEST_SRCDIR
 #define TLS_TEST_SRCDIR "."
@@ -153,18 +154,12 @@ static int py(const char *name) {
 /* ---- XPCOM and NSS ----------------------------------------------------------------- */
 
 static void boot(void) {
-  unsetenv("WSCHANNEL_MANIFEST");
   setenv("SSL_CERT_FILE", g_cafile, 1);
-  nsIServiceManager *sm = NULL;
-  ck_assert_uint_eq(NS_InitXPCOM2(&sm, NULL, NULL), NS_OK);
-  NS_RELEASE(sm);
+  xh_boot();
 }
 
 static void shut(void) {
-  ck_assert_uint_eq(NS_ShutdownXPCOM(NULL), NS_OK);
-  if (XPCOM_LeakLiveCount() != 0)
-    XPCOM_LeakReport(stderr);
-  ck_assert_uint_eq(XPCOM_LeakLiveCount(), 0);
+  xh_shut();
   ck_assert_uint_eq(net_ws_conn_live_count(), 0);
   /* NSS really shut down: every reference was released. */
   ck_assert_msg(net_nss_shutdown_status() == NS_OK, "NSS shutdown: 0x%08x",
