@@ -388,18 +388,26 @@ NET_API(nsresult) net_trust_ensure(void) {
   return NS_OK;
 }
 
-NET_API(nsresult) net_trust_add_pem_file(const char *path, unsigned *added) {
-  if (added)
-    *added = 0;
-  if (!path || !*path)
-    return NS_ERROR_INVALID_ARG;
+/* What adding certificates needs: NSS up, our shutdown hook registered
+ * with it (the added certificates must go before NSS does), the module
+ * lock taken (the caller unlocks). */
+static nsresult lock_for_adding(void) {
   if (!net_nss_ready())
     return NS_ERROR_NOT_INITIALIZED;
   nsresult rv = net_nss_at_shutdown(net_trust_shutdown);
   if (NS_FAILED(rv))
     return rv;
-  if (!lock_module())
-    return NS_ERROR_OUT_OF_MEMORY;
+  return lock_module() ? NS_OK : NS_ERROR_OUT_OF_MEMORY;
+}
+
+NET_API(nsresult) net_trust_add_pem_file(const char *path, unsigned *added) {
+  if (added)
+    *added = 0;
+  if (!path || !*path)
+    return NS_ERROR_INVALID_ARG;
+  nsresult rv = lock_for_adding();
+  if (NS_FAILED(rv))
+    return rv;
   rv = add_file_locked(path, added);
   PR_Unlock(g_lock);
   return rv;
@@ -410,13 +418,9 @@ NET_API(nsresult) net_trust_add_pem(const char *pem, size_t len, unsigned *added
     *added = 0;
   if (!pem && len)
     return NS_ERROR_INVALID_ARG;
-  if (!net_nss_ready())
-    return NS_ERROR_NOT_INITIALIZED;
-  nsresult rv = net_nss_at_shutdown(net_trust_shutdown);
+  nsresult rv = lock_for_adding();
   if (NS_FAILED(rv))
     return rv;
-  if (!lock_module())
-    return NS_ERROR_OUT_OF_MEMORY;
   rv = add_pem_locked(pem ? pem : "", len, added);
   PR_Unlock(g_lock);
   return rv;
