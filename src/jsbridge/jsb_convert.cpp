@@ -255,6 +255,24 @@ bool TypeNeedsLength(const XPTTypeDescriptor &t)
          t.tag == XPT_TD_PWSTRING_SIZE_IS;
 }
 
+bool SizedStringLength(const XPTTypeDescriptor &t, const void *storage, uint32_t *len)
+{
+  if (t.tag == XPT_TD_PSTRING_SIZE_IS) {
+    const char *s = *static_cast<char *const *>(storage);
+    *len = s ? (uint32_t)strlen(s) : 0;
+    return true;
+  }
+  if (t.tag == XPT_TD_PWSTRING_SIZE_IS) {
+    const char16_t *s = *static_cast<char16_t *const *>(storage);
+    uint32_t n = 0;
+    while (s && s[n])
+      n++;
+    *len = n;
+    return true;
+  }
+  return false;
+}
+
 bool TypeNeedsIID(const XPTTypeDescriptor &t)
 {
   if (t.tag == XPT_TD_INTERFACE_IS_TYPE)

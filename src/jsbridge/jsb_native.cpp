@@ -361,15 +361,7 @@ static bool CallNativeMethod(JSContext *cx, const JS::CallArgs &args, nsISupport
         return ThrowConvert(cx, err, i, ifname, m->name);
       call.have[i] = true;
       if (inferLen[i]) {
-        if (t.tag == XPT_TD_PSTRING_SIZE_IS) {
-          const char *s = *static_cast<char **>(storage);
-          len = s ? (uint32_t)strlen(s) : 0;
-        } else if (t.tag == XPT_TD_PWSTRING_SIZE_IS) {
-          const char16_t *s = *static_cast<char16_t **>(storage);
-          len = 0;
-          while (s && s[len])
-            len++;
-        }
+        (void)SizedStringLength(t, storage, &len);
         call.SetLength(t.argnum, len);
         LoadInArg(call.vars[t.argnum], call.st[t.argnum], m->params[t.argnum].type);
       }

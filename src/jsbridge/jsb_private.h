@@ -246,6 +246,10 @@ bool NativeToJS(JSContext *cx, const XPTTypeDescriptor &t, const void *storage,
 void CleanupValue(const XPTTypeDescriptor &t, void *storage, uint32_t len);
 /* Whether the type's value needs a size_is length / an iid_is IID. */
 bool TypeNeedsLength(const XPTTypeDescriptor &t);
+/* For a sized string (string / wstring with size_is) in `storage`: sets
+ * *len to the length up to its terminator (0 for NULL) and returns true.
+ * Other types: false, *len untouched. */
+bool SizedStringLength(const XPTTypeDescriptor &t, const void *storage, uint32_t *len);
 bool TypeNeedsIID(const XPTTypeDescriptor &t);
 /* String helpers. */
 JSString *NewStringFromUTF8(JSContext *cx, const char *s, size_t len);

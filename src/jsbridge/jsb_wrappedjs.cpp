@@ -679,17 +679,8 @@ static nsresult CallJS(WJSTearoff *self, uint16_t index, const xpt_stub_frame *f
         }
         call.haveTmp[i] = true;
         if (TypeNeedsLength(t)) {
-          if (t.tag == XPT_TD_PSTRING_SIZE_IS) {
-            const char *s = *static_cast<char **>(dst);
-            len = s ? (uint32_t)strlen(s) : 0;
-          } else if (t.tag == XPT_TD_PWSTRING_SIZE_IS) {
-            const char16_t *s = *static_cast<char16_t **>(dst);
+          if (!SizedStringLength(t, dst, &len) && len == UINT32_MAX)
             len = 0;
-            while (s && s[len])
-              len++;
-          } else if (len == UINT32_MAX) {
-            len = 0;
-          }
           call.tmp[i].len = len;
           /* The size parameter follows the value returned. */
           uint8_t j = t.argnum;
